@@ -1,0 +1,41 @@
+package timeout
+
+import (
+	"context"
+	"time"
+)
+
+// Call runs fn, a blocking function that takes no context, in a goroutine of
+// its own (TO6). When fn returns before ctx is done and before d has passed,
+// Call returns fn's value and error unchanged. Otherwise Call returns at once,
+// with T's zero value and an error matching ErrAbandoned (and ErrTimeout when
+// d ran out, or ctx's Err and cause when ctx ended first), and the goroutine
+// runs on, counted by Abandoned, until fn returns.
+//
+// fn is started even when ctx is already done or d <= 0, and is then
+// abandoned at once. Panics and runtime.Goexit in fn are handled as with
+// Grace: raised again in the caller before abandonment, logged after.
+//
+// Call is the last resort for code that cannot be cancelled: the work goes on
+// after Call returned, so bound how many such calls can be in flight.
+func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T, error) {
+	if fn == nil {
+		panic("timeout: Call with a nil fn")
+	}
+	deadline := time.Now().Add(d)
+	child, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	defer cancel()
+	f := launch("Call", fn)
+
+	var o outcome[T]
+	select {
+	case o = <-f.done:
+	case <-child.Done():
+		if f.abandon() {
+			var zero T
+			return zero, abandonment(child, deadline, "Call", d, 0)
+		}
+		o = <-f.done
+	}
+	return o.result()
+}
