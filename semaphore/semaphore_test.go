@@ -226,7 +226,7 @@ func TestAcquire_SEM2_HeadLeavingWakesThoseBehindThatFit(t *testing.T) {
 		cancel()
 		synctest.Wait()
 		requireFailed(t, heavy, context.Canceled)
-		requireGranted(t, one)  // 2 free: 1 fits
+		requireGranted(t, one) // 2 free: 1 fits
 		requireWaiting(t, two) // 1 left: 2 does not
 		require.Equal(t, stats(4, 3, 1), s.Stats())
 		s.Release(3)
