@@ -22,8 +22,8 @@ func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T,
 	if fn == nil {
 		panic("timeout: Call with a nil fn")
 	}
-	deadline := time.Now().Add(d)
-	child, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	start := time.Now()
+	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
 	f := launch("Call", fn)
 
@@ -33,7 +33,7 @@ func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T,
 	case <-child.Done():
 		if f.abandon() {
 			var zero T
-			return zero, abandonment(child, deadline, "Call", d, 0)
+			return zero, abandonment(ctx, child, start, "Call", d, 0)
 		}
 		o = <-f.done
 	}

@@ -21,8 +21,8 @@ var (
 
 	// errDeadline is the cause of the context that WaitFor and Call give fn
 	// when their own deadline fires. It is unexported so that no other
-	// cancellation can carry it: seeing it (with our own deadline, see
-	// ownDeadlineFired) means this call's timer fired first.
+	// cancellation can carry it: seeing it (and ruling out an enclosing
+	// WaitFor's, see ownDeadlineFired) means this call's timer fired first.
 	errDeadline error = &sentinel{msg: "timeout: deadline exceeded", parent: ErrTimeout}
 )
 
@@ -64,16 +64,17 @@ type abandonedError struct {
 }
 
 func (e *abandonedError) Error() string {
-	s := "timeout: " + e.what + " abandoned fn, still running, "
-	if e.grace > 0 {
-		s += e.grace.String() + " after "
-	} else {
-		s += "at "
+	s := "timeout: " + e.what + " abandoned fn, still running "
+	switch {
+	case e.timedOut && e.grace > 0:
+		return s + e.grace.String() + " after its " + e.d.String() + " timeout"
+	case e.timedOut:
+		return s + "at its " + e.d.String() + " timeout"
+	case e.grace > 0:
+		return s + e.grace.String() + " after its context ended: " + e.ctxErr.Error()
+	default:
+		return s + "when its context ended: " + e.ctxErr.Error()
 	}
-	if e.timedOut {
-		return s + "its " + e.d.String() + " timeout"
-	}
-	return s + "its context was done: " + e.ctxErr.Error()
 }
 
 // Is reports whether target is ErrAbandoned: every abandonment matches it,

@@ -70,7 +70,7 @@ func ExampleGrace() {
 	fmt.Println("still running:", timeout.Abandoned() > 0)
 	close(release) // the abandoned goroutine returns now, and leaves the count
 	// Output:
-	// timeout: WaitFor abandoned fn, still running, 1ms after its 1ms timeout
+	// timeout: WaitFor abandoned fn, still running 1ms after its 1ms timeout
 	// abandoned: true timed out: true
 	// still running: true
 }

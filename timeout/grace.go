@@ -135,8 +135,8 @@ func (o *outcome[T]) result() (T, error) {
 
 // waitGrace is WaitForValue with Grace(g) (TO5).
 func waitGrace[T any](ctx context.Context, d, g time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
-	deadline := time.Now().Add(d)
-	child, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	start := time.Now()
+	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
 	f := launch("WaitFor", func() (T, error) { return fn(child) })
 
@@ -151,21 +151,21 @@ func waitGrace[T any](ctx context.Context, d, g time.Duration, fn func(ctx conte
 		case <-t.C:
 			if f.abandon() {
 				var zero T
-				return zero, abandonment(child, deadline, "WaitFor", d, g)
+				return zero, abandonment(ctx, child, start, "WaitFor", d, g)
 			}
 			o = <-f.done
 		}
 	}
 	v, err := o.result()
 	if err != nil {
-		err = named(child, deadline, d, err)
+		err = named(ctx, child, start, d, err)
 	}
 	return v, err
 }
 
 // abandonment returns the error for a flight abandoned after child ended.
-func abandonment(child context.Context, deadline time.Time, what string, d, g time.Duration) error {
-	e := &abandonedError{what: what, d: d, grace: g, timedOut: ownDeadlineFired(child, deadline)}
+func abandonment(parent, child context.Context, start time.Time, what string, d, g time.Duration) error {
+	e := &abandonedError{what: what, d: d, grace: g, timedOut: ownDeadlineFired(parent, child, start, d)}
 	if !e.timedOut {
 		// ALL3: child ended because its parent did, with the parent's Err
 		// and cause.

@@ -46,6 +46,12 @@ func (r *logRecorder) all() []slog.Record {
 	return append([]slog.Record(nil), r.records...)
 }
 
+func (r *logRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.records)
+}
+
 // attrs returns rec's attributes by key, as strings.
 func attrs(rec slog.Record) map[string]string {
 	m := map[string]string{}

@@ -22,13 +22,13 @@ func WaitFor(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 	if len(opts) != 0 {
 		return waitForOptions(ctx, d, fn, opts)
 	}
-	deadline := time.Now().Add(d)
-	child, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	start := time.Now()
+	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
 	// TO1: fn runs here, in the caller's goroutine.
 	err := fn(child)
 	if err != nil {
-		err = named(child, deadline, d, err)
+		err = named(ctx, child, start, d, err)
 	}
 	return err
 }
@@ -46,12 +46,12 @@ func WaitForValue[T any](ctx context.Context, d time.Duration, fn func(ctx conte
 			return waitGrace(ctx, d, o.grace, fn)
 		}
 	}
-	deadline := time.Now().Add(d)
-	child, cancel := context.WithDeadlineCause(ctx, deadline, errDeadline)
+	start := time.Now()
+	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
 	v, err := fn(child)
 	if err != nil {
-		err = named(child, deadline, d, err)
+		err = named(ctx, child, start, d, err)
 	}
 	return v, err
 }
@@ -67,29 +67,34 @@ func waitForOptions(ctx context.Context, d time.Duration, fn func(ctx context.Co
 	return err
 }
 
-// named returns fn's non-nil error err wrapped in a *timeoutError when the
-// deadline of child, the context WaitFor made, fired (TO3), and err unchanged
-// when child is live or its parent ended it.
-func named(child context.Context, deadline time.Time, d time.Duration, err error) error {
-	if ownDeadlineFired(child, deadline) {
+// named returns fn's non-nil error err wrapped in a *timeoutError when
+// child, the context made at start for a call with duration d, was ended by
+// its own deadline (TO3), and err unchanged when child is live or its parent
+// ended it.
+func named(parent, child context.Context, start time.Time, d time.Duration, err error) error {
+	if ownDeadlineFired(parent, child, start, d) {
 		return &timeoutError{d: d, err: err}
 	}
 	return err
 }
 
-// ownDeadlineFired reports whether child, made by
-// context.WithDeadlineCause(parent, deadline, errDeadline), was ended by its
-// own timer. The cause alone does not tell: an enclosing WaitFor's timer also
-// cancels with errDeadline, and child inherits that cause. But when the
-// parent's deadline is earlier than ours, WithDeadlineCause makes no timer of
-// its own and child reports the parent's deadline; so the cause is ours only
-// if child's deadline is the one we asked for.
-func ownDeadlineFired(child context.Context, deadline time.Time) bool {
+// ownDeadlineFired reports whether child, made at start by
+// context.WithDeadlineCause(parent, start.Add(d), errDeadline), was ended by
+// its own deadline rather than by parent. The cause alone does not tell: an
+// enclosing WaitFor's timer also cancels with errDeadline, and child inherits
+// that cause. But when parent's deadline is earlier than ours,
+// WithDeadlineCause makes no timer of its own and child reports parent's
+// deadline; and when parent's deadline had passed before the call, parent
+// ended first even if ours is earlier still.
+func ownDeadlineFired(parent, child context.Context, start time.Time, d time.Duration) bool {
 	if context.Cause(child) != errDeadline {
 		return false
 	}
-	dl, _ := child.Deadline()
-	return dl.Equal(deadline)
+	if dl, _ := child.Deadline(); !dl.Equal(start.Add(d)) {
+		return false
+	}
+	pd, ok := parent.Deadline()
+	return !ok || pd.After(start)
 }
 
 // Remaining returns how long is left until ctx's deadline, and true; or 0 and

@@ -205,6 +205,19 @@ func TestWaitFor_TO3_EnclosingTimeoutIsNotTheInnerOnes(t *testing.T) {
 	})
 }
 
+func TestWaitFor_TO3_EnclosingTimeoutThatExpiredBeforeTheCallIsNotTheInnerOnes(t *testing.T) {
+	// Both deadlines are past when the inner WaitFor starts, the inner's the
+	// earlier: but the enclosing one had already ended the parent.
+	var inner error
+	_ = timeout.WaitFor(t.Context(), -time.Second, func(ctx context.Context) error {
+		inner = timeout.WaitFor(ctx, -2*time.Second, func(ctx context.Context) error {
+			return errQuote
+		})
+		return inner
+	})
+	require.Same(t, errQuote, inner)
+}
+
 func TestWaitFor_TO3_InnerTimeoutIsNamedInsideALongerOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var inner error
