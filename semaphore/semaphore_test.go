@@ -13,8 +13,11 @@ import (
 )
 
 // acquire starts s.Acquire(ctx, w) in its own goroutine; the call's error
-// arrives on the returned channel.
-func acquire(ctx context.Context, s *semaphore.Semaphore, w int64) <-chan error {
+// arrives on the returned channel. s is a *semaphore.Semaphore, or in the
+// differential test an *xsync.Weighted.
+func acquire(ctx context.Context, s interface {
+	Acquire(context.Context, int64) error
+}, w int64) <-chan error {
 	res := make(chan error, 1)
 	go func() { res <- s.Acquire(ctx, w) }()
 	return res

@@ -1,5 +1,7 @@
 package semaphore
 
+import "errors"
+
 // A waiter is one blocked Acquire. Waiters are reused: each Semaphore keeps
 // its own free list (ALL2), and a waiter's ready channel, of capacity 1, is
 // made once and signalled once per use, so a blocked Acquire allocates
@@ -16,12 +18,9 @@ type waiter struct {
 }
 
 // errCancelled tells a waiter that the grant loop found its context done
-// before the grant (SEM2); the waiter turns it into cause.Of(ctx).
-var errCancelled = &waiterError{}
-
-type waiterError struct{}
-
-func (*waiterError) Error() string { return "semaphore: context done before the grant" }
+// before the grant (SEM2); the waiter returns cause.Of(ctx) instead, so this
+// error never reaches a caller.
+var errCancelled = errors.New("semaphore: context done before the grant")
 
 // wake hands the waiter its outcome. The waiter must already be off the
 // queue, and the caller must not touch it afterwards: the woken Acquire may
