@@ -27,15 +27,14 @@ func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T,
 	defer cancel()
 	f := launch("Call", fn)
 
-	var o outcome[T]
 	select {
-	case o = <-f.done:
+	case <-f.done:
 	case <-child.Done():
 		if f.abandon() {
 			var zero T
 			return zero, abandonment(ctx, child, start, "Call", d, 0)
 		}
-		o = <-f.done
+		<-f.done
 	}
-	return o.result()
+	return f.result()
 }
