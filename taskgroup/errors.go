@@ -1,0 +1,120 @@
+package taskgroup
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/leash-go/leash/internal/panics"
+)
+
+// ErrStopped is the cause of a group's cancellation after [Group.Stop]: tasks
+// see it as context.Cause of their context, and an error they return that
+// matches it is a cancellation echo (TG3), not a failure.
+var ErrStopped = errors.New("taskgroup: group stopped")
+
+// ErrGoexit is the error of a task that ended with runtime.Goexit instead of
+// returning, as t.FailNow does in a test. It is a real failure (TG6): a task
+// that never returned never reads as a success.
+var ErrGoexit = errors.New("taskgroup: task called runtime.Goexit instead of returning")
+
+// Error is what [Group.Wait] returns when the group did not simply succeed:
+// every real failure with the task that caused it, how many tasks only
+// reported the group's cancellation, and the parent's cause when the parent
+// cancelled the group (TG4).
+//
+// errors.Is and errors.As reach every task's error and the cause.
+type Error struct {
+	Failures  []*TaskError // real failures, in the order the tasks returned
+	Cancelled int          // tasks that only reported the group's cancellation, or were never started
+	Cause     error        // the parent's cause, when the parent cancelled the group; nil otherwise
+
+	group string // the group's name, from WithName, for the message
+}
+
+// Error lists every failure, then the cancellation, in one line per failure
+// (a panic's failure carries its value and stack, so it takes more lines).
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("taskgroup")
+	if e.group != "" {
+		fmt.Fprintf(&b, " %q", e.group)
+	}
+	b.WriteString(": ")
+	switch len(e.Failures) {
+	case 0:
+		b.WriteString("cancelled")
+	case 1:
+		b.WriteString(e.Failures[0].Error())
+	default:
+		fmt.Fprintf(&b, "%d tasks failed", len(e.Failures))
+		for i, f := range e.Failures {
+			if i > 0 {
+				b.WriteString(";")
+			}
+			b.WriteString(" ")
+			b.WriteString(f.Error())
+		}
+	}
+	if e.Cancelled > 0 {
+		fmt.Fprintf(&b, " (%d %s cancelled)", e.Cancelled, plural(e.Cancelled, "task", "tasks"))
+	}
+	if e.Cause != nil {
+		fmt.Fprintf(&b, ": %v", e.Cause)
+	}
+	return b.String()
+}
+
+// Unwrap returns every failure, in the order the tasks returned, then Cause.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, len(e.Failures)+1)
+	for _, f := range e.Failures {
+		errs = append(errs, f)
+	}
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	return errs
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// TaskError is one task's real failure: its error, a *PanicError, or
+// ErrGoexit, with the task that caused it.
+type TaskError struct {
+	Index int    // 0-based, in the order Go/Spawn was called
+	Name  string // "" for unnamed tasks
+	Err   error
+}
+
+// Error reads `task "fetch-user" (#2): ...` for a named task and
+// `task #2: ...` for an unnamed one.
+func (e *TaskError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("task %q (#%d): %v", e.Name, e.Index, e.Err)
+	}
+	return fmt.Sprintf("task #%d: %v", e.Index, e.Err)
+}
+
+// Unwrap returns the task's error.
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// PanicError is a panic recovered in a task's goroutine (TG5): the value that
+// was passed to panic and the stack of that goroutine at the panic, so the
+// report says where it happened even though Wait re-raises it elsewhere.
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the stack of the panicking goroutine, captured at the panic
+}
+
+// Error returns the value and the stack.
+func (e *PanicError) Error() string { return (*panics.Error)(e).Error() }
+
+// Unwrap returns Value when it is an error, so errors.Is and errors.As reach
+// it; otherwise nil.
+func (e *PanicError) Unwrap() error { return (*panics.Error)(e).Unwrap() }

@@ -1,0 +1,265 @@
+package taskgroup
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/leash-go/leash/internal/cause"
+	"github.com/leash-go/leash/internal/panics"
+)
+
+// A Group is a scope that owns the goroutines of its tasks: it cancels the
+// siblings on the first failure, collects every error with the task that
+// caused it, brings panics home to Wait, and lets nothing outlive Wait.
+//
+// Create a Group with New; the zero Group is not usable. A Group runs one
+// batch of tasks: once Wait has returned, Go panics.
+type Group struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	parent context.Context
+	cfg    config
+	lim    *limiter // nil without WithLimit
+
+	wg     sync.WaitGroup // counts the tasks that were started and have not ended
+	next   atomic.Int64 // the index the next task gets
+	waited atomic.Bool  // Wait has returned: Go panics (TG10)
+
+	mu        sync.Mutex
+	failures  []*TaskError
+	cancelled int
+	panicked  bool
+	ownCause  error // the cause the group cancelled itself with, first one only
+
+	conclude sync.Once
+	outcome  *Error // what Wait reports; nil for success
+}
+
+// New returns a Group whose tasks run with a context derived from ctx. The
+// group's context is cancelled when a task fails (unless CollectAll), when
+// Stop is called, when ctx is done, and once Wait has returned. New(nil)
+// panics.
+func New(ctx context.Context, opts ...Option) *Group {
+	if ctx == nil {
+		panic("taskgroup: New called with a nil context; pass context.Background() or the caller's context")
+	}
+	g := &Group{parent: ctx}
+	for _, o := range opts {
+		o(&g.cfg)
+	}
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	if g.cfg.limit > 0 {
+		g.lim = newLimiter(g, g.cfg.limit)
+	}
+	return g
+}
+
+// Context returns the context the group's tasks receive. It is cancelled when
+// the group fails, stops or its parent is done, and once Wait has returned.
+func (g *Group) Context() context.Context { return g.ctx }
+
+// Go runs fn in a goroutine the group owns, giving it the group's context.
+//
+// A non-nil error from fn is a failure that cancels the siblings (TG2) unless
+// it merely reports the group's cancellation (TG3). With a limit, Go blocks
+// until a slot is free or the group's context is done (TG8). On a group whose
+// context is done, fn does not run and the task counts as cancelled (TG7).
+// Go may be called from the group's own tasks, also while Wait is waiting
+// (TG1); it panics if fn is nil or Wait has already returned (TG10).
+func (g *Group) Go(fn func(ctx context.Context) error) {
+	g.add("", checkFunc(fn), nil, false)
+}
+
+// GoNamed is Go for a named task: the name appears in the task's *TaskError.
+func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
+	g.add(name, checkFunc(fn), nil, false)
+}
+
+// TryGo is Go that never blocks. It reports whether fn was started: false
+// when the group's limit has no free slot, and false when the group's context
+// is already done, in which case the task counts as cancelled (TG7) like any
+// task that was never started.
+func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
+	return g.add("", checkFunc(fn), nil, true)
+}
+
+func checkFunc(fn func(ctx context.Context) error) caller {
+	if fn == nil {
+		panic("taskgroup: Go called with a nil function")
+	}
+	return goFunc(fn)
+}
+
+// Stop cancels the group's context with cause ErrStopped, so every task sees
+// ctx.Done(). It does not wait: call Wait for that. Errors that only report
+// the stop are cancellation echoes (TG3), so a stopped group whose tasks
+// return nil or echo the stop returns nil from Wait (TG4).
+func (g *Group) Stop() { g.cancelSelf(ErrStopped) }
+
+// A caller is a task's function: a plain Go function (goFunc), a Task[T],
+// or one item of Map. Being an interface rather than a closure lets Spawn and
+// Map hand their tasks over without allocating a wrapper per task.
+type caller interface {
+	call(ctx context.Context, idx int) error
+}
+
+type goFunc func(ctx context.Context) error
+
+func (f goFunc) call(ctx context.Context, _ int) error { return f(ctx) }
+
+// finisher receives a task's final error; a Task[T] is one.
+type finisher interface{ finish(err error) }
+
+// add accepts a task: it gives the task its index, then runs it or, on a done
+// group, counts it as cancelled without running it (TG7).
+func (g *Group) add(name string, c caller, t finisher, try bool) bool {
+	if g.waited.Load() {
+		panic("taskgroup: Go called after Wait returned; a Group runs one batch of tasks, create a new Group with New")
+	}
+	return g.addAt(int(g.next.Add(1)-1), name, c, t, try)
+}
+
+// addAt is add for a task whose index was already taken.
+func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool {
+	if g.ctx.Err() != nil { // TG7
+		g.notStarted(t)
+		return false
+	}
+	if g.lim != nil {
+		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
+	}
+	g.wg.Add(1)
+	go g.run(idx, name, c, t)
+	return true
+}
+
+// skip ends a task that was counted in the WaitGroup but will not run because
+// the group's context is done (TG7).
+func (g *Group) skip(t finisher) {
+	g.notStarted(t)
+	g.wg.Done()
+}
+
+// notStarted counts a task that will never run, and gives a Task[T] the
+// group's cancellation as its error (TG7).
+func (g *Group) notStarted(t finisher) {
+	g.mu.Lock()
+	g.cancelled++
+	g.mu.Unlock()
+	if t != nil {
+		t.finish(cause.Of(g.ctx))
+	}
+}
+
+// run calls fn and records how it ended: returned, panicked (TG5) or called
+// runtime.Goexit (TG6). The recover sits in run's own deferred function, so a
+// panic is recovered in the goroutine that panicked, with its stack.
+//
+// run ends the task in the group's WaitGroup, so it must be called once for
+// every task counted there.
+func (g *Group) run(idx int, name string, c caller, t finisher) {
+	var err error
+	returned := false
+	defer func() {
+		abnormal := !returned
+		if abnormal {
+			if v := recover(); v != nil {
+				err = (*PanicError)(panics.Capture(v))
+			} else {
+				err = ErrGoexit
+			}
+		}
+		if t != nil {
+			t.finish(err)
+		}
+		if err != nil {
+			g.record(idx, name, err, abnormal)
+		}
+		g.wg.Done()
+	}()
+	err = c.call(g.ctx, idx)
+	returned = true
+}
+
+// record files a task's non-nil error as a cancellation echo (TG3) or a real
+// failure, and cancels the siblings on a real failure (TG2).
+func (g *Group) record(idx int, name string, err error, abnormal bool) {
+	if !abnormal && g.isEcho(err) {
+		g.mu.Lock()
+		g.cancelled++
+		g.mu.Unlock()
+		return
+	}
+	te := &TaskError{Index: idx, Name: name, Err: err}
+	g.mu.Lock()
+	g.failures = append(g.failures, te)
+	g.panicked = g.panicked || abnormal && err != ErrGoexit
+	g.mu.Unlock()
+	if !g.cfg.collectAll {
+		g.cancelSelf(te)
+	}
+}
+
+// isEcho reports whether err only reports the group's cancellation: the
+// context is done and err matches its Err or its Cause (TG3).
+func (g *Group) isEcho(err error) bool {
+	ctxErr := g.ctx.Err()
+	if ctxErr == nil {
+		return false
+	}
+	return errors.Is(err, ctxErr) || errors.Is(err, context.Cause(g.ctx))
+}
+
+// cancelSelf cancels the group's context with c, remembering the first cause
+// the group gave itself so that Wait can tell its own cancellation from the
+// parent's (TG4).
+func (g *Group) cancelSelf(c error) {
+	g.mu.Lock()
+	if g.ownCause == nil {
+		g.ownCause = c
+	}
+	g.mu.Unlock()
+	g.cancel(c)
+}
+
+// Wait blocks until every task the group started has returned, panicked or
+// called runtime.Goexit, including tasks started by tasks while Wait waits
+// (TG1). It then returns nil, or an *Error with every real failure (TG4).
+//
+// When a task panicked, Wait re-panics with that *Error once every task has
+// returned, its message carrying each panic's value and stack (TG5); with
+// PanicsAsErrors it returns the *Error instead.
+//
+// Wait may be called more than once and from several goroutines: every call
+// reports the same outcome (TG10). Once Wait returns, the group's context is
+// cancelled.
+func (g *Group) Wait() error {
+	g.wg.Wait()
+	g.conclude.Do(g.concludeOnce)
+	if g.outcome == nil {
+		return nil // never a nil *Error in a non-nil error
+	}
+	if g.panicked && !g.cfg.panicsAsErrors {
+		panic(g.outcome)
+	}
+	return g.outcome
+}
+
+func (g *Group) concludeOnce() {
+	g.waited.Store(true)
+	if g.lim != nil {
+		g.lim.stop()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var parentCause error
+	if g.ctx.Err() != nil && (g.ownCause == nil || context.Cause(g.ctx) != g.ownCause) {
+		parentCause = cause.Of(g.parent)
+	}
+	if len(g.failures) > 0 || (parentCause != nil && g.cancelled > 0) {
+		g.outcome = &Error{Failures: g.failures, Cancelled: g.cancelled, Cause: parentCause, group: g.cfg.name}
+	}
+	g.cancel(context.Canceled)
+}

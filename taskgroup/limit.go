@@ -1,0 +1,118 @@
+package taskgroup
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// A limiter runs a limited group's tasks on at most n worker goroutines
+// (TG8). Go hands a task to an idle worker over an unbuffered channel, so it
+// returns only once a worker has taken it: exactly "until a slot is free".
+// While fewer than n workers exist, Go starts one instead. Workers stay for
+// the group's whole life, so a long batch reuses n goroutines instead of
+// starting one per task; Wait ends them once every task has returned.
+//
+// A Go blocked on the hand-off must not ignore cancellation (TG8). Rather than
+// pay for a select on every hand-off, the limiter registers a drainer with
+// context.AfterFunc: once the group's context is done, the drainer takes every
+// task handed over and counts it as not started (TG7), as workers do with a
+// task they receive after cancellation.
+type limiter struct {
+	n       int32
+	live    atomic.Int32 // workers started and not yet ended
+	jobs    chan job
+	workers sync.WaitGroup
+
+	stopDrainer func() bool
+	drained     chan struct{} // closed when the drainer has ended
+}
+
+type job struct {
+	c    caller
+	t    finisher
+	name string
+	idx  int
+}
+
+func newLimiter(g *Group, n int) *limiter {
+	l := &limiter{n: int32(n), jobs: make(chan job), drained: make(chan struct{})}
+	l.stopDrainer = context.AfterFunc(g.ctx, func() {
+		defer close(l.drained)
+		for j := range l.jobs {
+			g.skip(j.t)
+		}
+	})
+	return l
+}
+
+// start hands j to an idle worker, or to a new one while there are fewer
+// than n. Unless try is set, it then waits for a worker to take it; once the
+// group's context is done, the drainer takes it instead and it is not started
+// (TG7, TG8).
+func (l *limiter) start(g *Group, j job, try bool) bool {
+	g.wg.Add(1)
+	select {
+	case l.jobs <- j: // an idle worker took it
+		return true
+	default:
+	}
+	for {
+		live := l.live.Load()
+		if live >= l.n {
+			break
+		}
+		if l.live.CompareAndSwap(live, live+1) {
+			l.workers.Add(1)
+			go l.work(g, j)
+			return true
+		}
+	}
+	if try {
+		g.wg.Done()
+		return false
+	}
+	l.jobs <- j
+	return true
+}
+
+// work runs j and then every task handed to it, until Wait closes the jobs
+// channel. A task received after the group's context is done is not started
+// (TG7), so a Go that was blocked never starts its task late. A task that
+// calls runtime.Goexit ends the worker; it starts its own replacement so the
+// group keeps n workers for the Go calls that wait on them.
+func (l *limiter) work(g *Group, j job) {
+	ended := false
+	defer func() {
+		if !ended {
+			l.workers.Add(1)
+			go l.work(g, job{})
+		} else {
+			l.live.Add(-1)
+		}
+		l.workers.Done()
+	}()
+	for ok := j.c != nil; ; {
+		if ok {
+			if g.ctx.Err() != nil {
+				g.skip(j.t)
+			} else {
+				g.run(j.idx, j.name, j.c, j.t)
+			}
+		}
+		if j, ok = <-l.jobs; !ok {
+			ended = true
+			return
+		}
+	}
+}
+
+// stop ends the workers and the drainer and waits for them; Wait calls it
+// once every task has returned, so no Go can be handing a task over.
+func (l *limiter) stop() {
+	close(l.jobs)
+	l.workers.Wait()
+	if !l.stopDrainer() {
+		<-l.drained
+	}
+}

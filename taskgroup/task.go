@@ -1,0 +1,55 @@
+package taskgroup
+
+import "context"
+
+// A Task is one task of a Group that returns a typed value. Its Result is the
+// task's own value and error, not the group's (TG11); the group still treats
+// the error as it treats any task's error (TG2-TG4).
+type Task[T any] struct {
+	fn   func(ctx context.Context) (T, error)
+	done chan struct{}
+	val  T
+	err  error
+}
+
+// Spawn runs fn as a task of g, like Go, and returns a Task that holds its
+// result. With a limit, Spawn blocks as Go does (TG8); on a group whose
+// context is done, fn does not run and the Task's error matches the
+// context's error and its cause (TG7).
+func Spawn[T any](g *Group, fn func(ctx context.Context) (T, error)) *Task[T] {
+	return SpawnNamed(g, "", fn)
+}
+
+// SpawnNamed is Spawn for a named task.
+func SpawnNamed[T any](g *Group, name string, fn func(ctx context.Context) (T, error)) *Task[T] {
+	if fn == nil {
+		panic("taskgroup: Spawn called with a nil function")
+	}
+	t := &Task[T]{fn: fn, done: make(chan struct{})}
+	g.add(name, t, t, false)
+	return t
+}
+
+func (t *Task[T]) call(ctx context.Context, _ int) error {
+	var err error
+	t.val, err = t.fn(ctx)
+	return err
+}
+
+func (t *Task[T]) finish(err error) {
+	t.fn = nil // let the closure go once the task is over
+	t.err = err
+	close(t.done)
+}
+
+// Result blocks until the task has returned (or was never started), then
+// returns its value and error. A task that panicked returns its *PanicError;
+// one that called runtime.Goexit returns ErrGoexit (TG11).
+func (t *Task[T]) Result() (T, error) {
+	<-t.done
+	return t.val, t.err
+}
+
+// Done is closed when the task has returned, panicked, called runtime.Goexit
+// or was not started; Result then returns at once.
+func (t *Task[T]) Done() <-chan struct{} { return t.done }
