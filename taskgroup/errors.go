@@ -47,7 +47,7 @@ func (e *Error) Error() string {
 	case 1:
 		b.WriteString(e.Failures[0].Error())
 	default:
-		fmt.Fprintf(&b, "%d tasks failed", len(e.Failures))
+		fmt.Fprintf(&b, "%d tasks failed:", len(e.Failures))
 		for i, f := range e.Failures {
 			if i > 0 {
 				b.WriteString(";")

@@ -1,0 +1,89 @@
+// Package taskgroup runs goroutines as tasks of a scope that owns them: a
+// Group. It is related to sync.WaitGroup and to golang.org/x/sync/errgroup,
+// and replaces both in application code.
+//
+// A Group cancels the siblings on the first failure, keeps every error with
+// the task that caused it, brings panics home to Wait, can bound how many
+// tasks run at once, and lets nothing outlive Wait. Spawn, Map and First add
+// typed, ordered results.
+//
+//	g := taskgroup.New(ctx, taskgroup.WithName("checkout"))
+//	g.GoNamed("payment", charge)
+//	quote := taskgroup.SpawnNamed(g, "shipping", shippingQuote)
+//	if err := g.Wait(); err != nil {
+//		return err // taskgroup "checkout": task "payment" (#0): card declined
+//	}
+//	q, _ := quote.Result()
+//
+// # Rules
+//
+// The rules have names from the design contract; tests carry them in their
+// names.
+//
+//   - TG1 nothing outlives Wait. Wait returns only after every task the group
+//     started has returned, panicked or called runtime.Goexit. Tasks may call
+//     Go on their own group while Wait is in progress; Wait waits for those
+//     too.
+//   - TG2 fail fast. The first real failure (an error that is not a
+//     cancellation echo, a panic, a Goexit) cancels the group's context at
+//     once, with that failure's *TaskError as context.Cause.
+//   - TG3 cancellation echoes. An error a task returns after the group's
+//     context is done, and that matches ctx.Err() or context.Cause(ctx) under
+//     errors.Is, only reports the cancellation: it is counted in
+//     Error.Cancelled, not listed as a failure. Any other error is a real
+//     failure, whenever it happens.
+//   - TG4 what Wait returns. nil when there are no real failures and the
+//     group was not cancelled from outside (Stop counts as inside). With real
+//     failures, an *Error listing every one in the order the tasks returned,
+//     so errors.Is and errors.As reach each task's error. With none, but the
+//     parent cancelled and at least one task echoed or was not started, an
+//     *Error whose Cause matches both the parent's ctx.Err() and its cause.
+//     Tasks that all returned nil give nil even if the parent was cancelled
+//     meanwhile: their work is done.
+//   - TG5 panics come home. A panic in a task is recovered in that task's
+//     goroutine as a *PanicError with that goroutine's stack, and is a real
+//     failure. Once every task has returned, Wait re-panics with the *Error it
+//     would have returned, whose message carries every panic's value and
+//     stack; with PanicsAsErrors it returns that *Error instead. No panic is
+//     lost, however many tasks panic. A task that blocks forever ignoring its
+//     context keeps Wait waiting, but cannot make it drop a sibling's panic.
+//   - TG6 Goexit is a failure. A task that calls runtime.Goexit (t.FailNow in
+//     a test, say) fails with ErrGoexit; it never reads as a success.
+//   - TG7 no start after cancellation. Go, GoNamed, TryGo and Spawn on a group
+//     whose context is done do not run fn; the task counts as cancelled, and
+//     a Task's error matches both the context's error and its cause. A task
+//     that a blocked Go hands over after cancellation is not started either.
+//   - TG8 limits. With WithLimit(n), at most n tasks run at once, on at most
+//     n goroutines that the group reuses. Go blocks until a slot is free or
+//     the group's context is done (then TG7); TryGo never blocks and returns
+//     false when no slot is free.
+//   - TG9 CollectAll. Failures and panics do not cancel the siblings; Wait
+//     still returns every failure, and still re-panics after every task
+//     returned.
+//   - TG10 misuse is loud. Go after Wait has returned panics and says so; a
+//     nil function, New(nil) and WithLimit(n < 1) panic at the call. Wait may
+//     be called again and concurrently: every call reports the same outcome.
+//   - TG11 Task. Result returns the task's own value and error, not the
+//     group's; a panicked task's Result returns its *PanicError.
+//   - TG12 Map. len(out) == len(in) always; out[i] is fn(in[i]) for every
+//     item that succeeded and the zero value for the others. Fail-fast by
+//     default; CollectAll and WithLimit apply.
+//   - TG13 First. Returns the first success and cancels the others, and
+//     returns only after every function has returned. If all fail: an *Error
+//     with every failure. No functions: ErrNoFunctions, not a hang.
+//
+// # Choices the rules leave open
+//
+// Calls to Go must happen before Wait returns: from the goroutine that will
+// call Wait, or from a running task. A Group is used once; create a new one
+// for the next batch. Once Wait returns, the group's context is cancelled
+// (with context.Canceled), so resources tied to it are released.
+//
+// TryGo reports whether fn was started. On a group whose context is done it
+// returns false and counts the task as cancelled (TG7).
+//
+// A limited group's Go that blocks on a group whose limit is taken by tasks
+// that wait for something only a later task would do waits until the group's
+// context is done, as any bounded queue would: the limit is the caller's
+// promise that n tasks can make progress on their own.
+package taskgroup
