@@ -19,22 +19,20 @@ import (
 type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	parent context.Context
 	cfg    config
 	lim    *limiter // nil without WithLimit
 
 	wg     sync.WaitGroup // counts the tasks that were started and have not ended
-	next   atomic.Int64 // the index the next task gets
-	waited atomic.Bool  // Wait has returned: Go panics (TG10)
+	next   atomic.Int64   // the index the next task gets
+	waited atomic.Bool    // Wait has returned: Go panics (TG10)
 
 	mu        sync.Mutex
 	failures  []*TaskError
 	cancelled int
 	panicked  bool
-	ownCause  error // the cause the group cancelled itself with, first one only
-
-	conclude sync.Once
-	outcome  *Error // what Wait reports; nil for success
+	ownCause  error  // the cause the group cancelled itself with, first one only
+	concluded bool   // Wait has settled the outcome
+	outcome   *Error // what Wait reports; nil for success
 }
 
 // New returns a Group whose tasks run with a context derived from ctx. The
@@ -45,7 +43,7 @@ func New(ctx context.Context, opts ...Option) *Group {
 	if ctx == nil {
 		panic("taskgroup: New called with a nil context; pass context.Background() or the caller's context")
 	}
-	g := &Group{parent: ctx}
+	g := &Group{}
 	for _, o := range opts {
 		o(&g.cfg)
 	}
@@ -131,9 +129,15 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
 	g.wg.Add(1)
-	go g.run(idx, name, c, t)
+	if f, ok := c.(goFunc); ok && name == "" {
+		go g.runGo(idx, f) // a smaller closure for the commonest task
+	} else {
+		go g.run(idx, name, c, t)
+	}
 	return true
 }
+
+func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
 
 // skip ends a task that was counted in the WaitGroup but will not run because
 // the group's context is done (TG7).
@@ -237,26 +241,35 @@ func (g *Group) cancelSelf(c error) {
 // cancelled.
 func (g *Group) Wait() error {
 	g.wg.Wait()
-	g.conclude.Do(g.concludeOnce)
-	if g.outcome == nil {
+	g.mu.Lock()
+	if !g.concluded {
+		g.conclude()
+	}
+	outcome, repanic := g.outcome, g.panicked && !g.cfg.panicsAsErrors
+	g.mu.Unlock()
+	if outcome == nil {
 		return nil // never a nil *Error in a non-nil error
 	}
-	if g.panicked && !g.cfg.panicsAsErrors {
-		panic(g.outcome)
+	if repanic {
+		panic(outcome)
 	}
-	return g.outcome
+	return outcome
 }
 
-func (g *Group) concludeOnce() {
+// conclude settles what every call of Wait reports, once every task has
+// ended. g.mu is held: a concurrent Wait waits for it, briefly, as no task is
+// left to wait for.
+func (g *Group) conclude() {
+	g.concluded = true
 	g.waited.Store(true)
 	if g.lim != nil {
 		g.lim.stop()
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	// The group's context carries the parent's error and cause when the
+	// parent cancelled it first; otherwise its cause is the group's own.
 	var parentCause error
 	if g.ctx.Err() != nil && (g.ownCause == nil || context.Cause(g.ctx) != g.ownCause) {
-		parentCause = cause.Of(g.parent)
+		parentCause = cause.Of(g.ctx)
 	}
 	if len(g.failures) > 0 || (parentCause != nil && g.cancelled > 0) {
 		g.outcome = &Error{Failures: g.failures, Cancelled: g.cancelled, Cause: parentCause, group: g.cfg.name}
