@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -122,6 +123,23 @@ func TestCall_TO6_PanicAfterAbandonmentIsLogged(t *testing.T) {
 		require.Equal(t, "boom", a["panic"])
 		require.Contains(t, a["stack"], "explodeCall")
 	})
+}
+
+func TestCall_TO6_GoexitBeforeAbandonmentEndsCaller(t *testing.T) {
+	returned, deferred := false, false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { deferred = true }()
+		_, _ = timeout.Call(t.Context(), time.Second, func() (int, error) {
+			runtime.Goexit()
+			return 0, nil
+		})
+		returned = true
+	}()
+	<-done
+	require.True(t, deferred)
+	require.False(t, returned)
 }
 
 func TestCall_NilFnPanics(t *testing.T) {

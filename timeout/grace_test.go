@@ -111,6 +111,32 @@ func TestWaitFor_TO5_ZeroGraceAbandonsWhenTheContextEnds(t *testing.T) {
 	})
 }
 
+func TestWaitFor_TO5_NegativeGraceCountsAsZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		err := timeout.WaitFor(t.Context(), 10*time.Second, func(ctx context.Context) error {
+			time.Sleep(time.Minute)
+			return nil
+		}, timeout.Grace(-time.Hour))
+		require.Equal(t, 10*time.Second, time.Since(start))
+		requireAbandonedTimeout(t, err, 10*time.Second)
+		time.Sleep(time.Minute) // let the abandoned fn return before the bubble ends
+	})
+}
+
+func TestWaitFor_TO5_LastGraceWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		err := timeout.WaitFor(t.Context(), time.Second, func(ctx context.Context) error {
+			time.Sleep(time.Minute)
+			return nil
+		}, timeout.Grace(time.Hour), timeout.Grace(2*time.Second))
+		require.Equal(t, 3*time.Second, time.Since(start))
+		require.ErrorIs(t, err, timeout.ErrAbandoned)
+		time.Sleep(time.Minute) // let the abandoned fn return before the bubble ends
+	})
+}
+
 func TestWaitFor_TO5_AbandonmentAfterParentCancelIsNotATimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()

@@ -11,7 +11,8 @@ import (
 // returns an error after WaitFor's own deadline fired, the error matches
 // ErrTimeout, context.DeadlineExceeded and fn's error, and its message names
 // d; when ctx ended first, fn's error is returned unchanged (TO3). With d <= 0,
-// fn still runs, with a context that has already expired (TO4).
+// fn still runs, with a context that has already expired (TO4). A panic in fn
+// goes up the caller's stack as any other, and the child context is released.
 //
 // With the Grace option, fn runs in a goroutine of its own and WaitFor stops
 // waiting for it g after the context ended (TO5).
