@@ -12,7 +12,7 @@
 //		...
 //	}
 //
-// The rules (DESIGN.md names them; the tests carry the names):
+// The rules, by the names the tests carry:
 //
 //   - SH1 protected, not orphaned. fn runs once, in the caller's goroutine,
 //     with a context that keeps ctx's values but not its cancellation or

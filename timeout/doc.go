@@ -8,7 +8,7 @@
 //	})
 //	if errors.Is(err, timeout.ErrTimeout) { ... } // our 2s ran out, not the caller's
 //
-// The rules (DESIGN.md names them; the tests carry the names):
+// The rules, by the names the tests carry:
 //
 //   - TO1 structured by default. WaitFor runs fn exactly once, in the caller's
 //     goroutine, with a child context whose deadline is the earlier of the
@@ -47,8 +47,9 @@
 //     returns 0 and true.
 //   - ErrAbandoned matches ErrTimeout, as a value. An error for an abandoned
 //     goroutine always matches ErrAbandoned, but ErrTimeout only when the
-//     call's own deadline fired: a caller that cancelled its context did not
-//     time out.
+//     call's own deadline fired (or the parent's cause is itself a timeout,
+//     an enclosing WaitFor's say): a caller that cancelled its context did
+//     not time out.
 //   - Call starts fn even when ctx is already done or d <= 0, as WaitFor
 //     does (TO4); it is then abandoned at once.
 //   - A nil fn panics at the call.

@@ -14,9 +14,9 @@ var (
 	// ErrAbandoned reports that WaitFor (with Grace) or Call stopped waiting
 	// for a goroutine that had not returned, and left it running. It matches
 	// ErrTimeout under errors.Is. An error returned for an abandoned goroutine
-	// always matches ErrAbandoned; it matches ErrTimeout only when the call's
-	// own deadline fired, and otherwise the parent context's error and cause
-	// (TO5, ALL3).
+	// always matches ErrAbandoned; it matches ErrTimeout when the call's own
+	// deadline fired, and otherwise the parent context's error and cause
+	// (TO5, ALL3), which are a timeout only if the parent's were.
 	ErrAbandoned error = &sentinel{msg: "timeout: abandoned a goroutine that is still running", parent: ErrTimeout}
 
 	// errDeadline is the cause of the context that WaitFor and Call give fn
