@@ -54,9 +54,11 @@
 //     a Task's error matches both the context's error and its cause. A task
 //     that a blocked Go hands over after cancellation is not started either.
 //   - TG8 limits. With WithLimit(n), at most n tasks run at once, on at most
-//     n goroutines that the group reuses. Go blocks until a slot is free or
-//     the group's context is done (then TG7); TryGo never blocks and returns
-//     false when no slot is free.
+//     n goroutines that the group reuses; with WithSemaphore(s), every task
+//     holds one permit of s while it runs, so groups that share s share its
+//     limit. Go blocks until a slot (and a permit) is free or the group's
+//     context is done (then TG7); TryGo never blocks and returns false when
+//     no slot or permit is free.
 //   - TG9 CollectAll. Failures and panics do not cancel the siblings; Wait
 //     still returns every failure, and still re-panics after every task
 //     returned.

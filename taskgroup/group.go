@@ -125,6 +125,9 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 		g.notStarted(t)
 		return false
 	}
+	if g.cfg.sem != nil && !g.acquire(idx, name, t, try) {
+		return false
+	}
 	if g.lim != nil {
 		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
@@ -143,6 +146,9 @@ func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
 // the group's context is done (TG7).
 func (g *Group) skip(t finisher) {
 	g.notStarted(t)
+	if g.cfg.sem != nil {
+		g.cfg.sem.Release(1)
+	}
 	g.wg.Done()
 }
 
@@ -180,6 +186,9 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 		}
 		if err != nil {
 			g.record(idx, name, err, abnormal)
+		}
+		if g.cfg.sem != nil {
+			g.cfg.sem.Release(1)
 		}
 		g.wg.Done()
 	}()

@@ -69,6 +69,9 @@ func (l *limiter) start(g *Group, j job, try bool) bool {
 		}
 	}
 	if try {
+		if g.cfg.sem != nil {
+			g.cfg.sem.Release(1)
+		}
 		g.wg.Done()
 		return false
 	}
@@ -115,4 +118,29 @@ func (l *limiter) stop() {
 	if !l.stopDrainer() {
 		<-l.drained
 	}
+}
+
+// acquire takes the task's permit of the group's shared semaphore
+// (WithSemaphore), waiting in the semaphore's FIFO order unless try is set.
+// A task that gets no permit is not started: on cancellation it counts as
+// cancelled (TG7); when the semaphore is closed or too small for one permit,
+// it fails with the semaphore's error, as a task it is.
+func (g *Group) acquire(idx int, name string, t finisher, try bool) bool {
+	s := g.cfg.sem
+	if try {
+		return s.TryAcquire(1)
+	}
+	err := s.Acquire(g.ctx, 1)
+	if err == nil {
+		return true
+	}
+	if g.ctx.Err() != nil {
+		g.notStarted(t)
+		return false
+	}
+	if t != nil {
+		t.finish(err)
+	}
+	g.record(idx, name, err, false)
+	return false
 }

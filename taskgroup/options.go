@@ -1,6 +1,10 @@
 package taskgroup
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/leash-go/leash/semaphore"
+)
 
 // An Option configures a Group (or Map).
 type Option func(*config)
@@ -10,6 +14,7 @@ type config struct {
 	limit          int
 	collectAll     bool
 	panicsAsErrors bool
+	sem            *semaphore.Semaphore
 }
 
 // WithLimit lets at most n of the group's tasks run at once (TG8). Go blocks
@@ -21,6 +26,20 @@ func WithLimit(n int) Option {
 		panic(fmt.Sprintf("taskgroup: WithLimit(%d): the limit must be at least 1", n))
 	}
 	return func(c *config) { c.limit = n }
+}
+
+// WithSemaphore makes every task of the group hold one permit of s while it
+// runs, so that several groups (say, every request handler of a server) share
+// one limit (TG8). Go waits for a permit, in s's FIFO order, until the group's
+// context is done (then TG7); TryGo returns false when none is free. A task
+// that cannot get a permit because s is closed, or has capacity 0, fails with
+// s's error (semaphore.ErrClosed, semaphore.ErrTooLarge). It combines with
+// WithLimit: a task then needs both a slot and a permit. A nil s panics.
+func WithSemaphore(s *semaphore.Semaphore) Option {
+	if s == nil {
+		panic("taskgroup: WithSemaphore(nil): pass a *semaphore.Semaphore from semaphore.New")
+	}
+	return func(c *config) { c.sem = s }
 }
 
 // CollectAll makes failures and panics leave the siblings running (TG9), like
