@@ -31,7 +31,9 @@
 //     context is done, and that matches ctx.Err() or context.Cause(ctx) under
 //     errors.Is, only reports the cancellation: it is counted in
 //     Error.Cancelled, not listed as a failure. Any other error is a real
-//     failure, whenever it happens.
+//     failure, whenever it happens. A nested group's *Error that lists real
+//     failures is a real failure too, even when its Cause is the
+//     cancellation: a failure deep in a tree of groups is never hidden.
 //   - TG4 what Wait returns. nil when there are no real failures and the
 //     group was not cancelled from outside (Stop counts as inside). With real
 //     failures, an *Error listing every one in the order the tasks returned,

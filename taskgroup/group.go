@@ -216,13 +216,20 @@ func (g *Group) record(idx int, name string, err error, abnormal bool) {
 }
 
 // isEcho reports whether err only reports the group's cancellation: the
-// context is done and err matches its Err or its Cause (TG3).
+// context is done and err matches its Err or its Cause (TG3). A nested
+// group's *Error that lists real failures says more than the cancellation,
+// even when its Cause matches it, so it is never an echo: a failure deep in a
+// tree of groups is never hidden.
 func (g *Group) isEcho(err error) bool {
 	ctxErr := g.ctx.Err()
 	if ctxErr == nil {
 		return false
 	}
-	return errors.Is(err, ctxErr) || errors.Is(err, context.Cause(g.ctx))
+	if !errors.Is(err, ctxErr) && !errors.Is(err, context.Cause(g.ctx)) {
+		return false
+	}
+	var nested *Error
+	return !errors.As(err, &nested) || len(nested.Failures) == 0
 }
 
 // cancelSelf cancels the group's context with c, remembering the first cause

@@ -549,3 +549,39 @@ func TestStop_DoesNotWait(t *testing.T) {
 		require.NoError(t, g.Wait())
 	})
 }
+
+func TestWait_TG3_NestedFailuresAreNeverEchoes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancel(t.Context())
+		outer := taskgroup.New(parent)
+		outer.GoNamed("nested", func(ctx context.Context) error {
+			inner := taskgroup.New(ctx)
+			inner.Go(func(ctx context.Context) error {
+				<-ctx.Done()
+				return errA // a real failure after the cancellation
+			})
+			return inner.Wait() // an *Error with a failure and the cancellation as Cause
+		})
+		time.AfterFunc(time.Second, cancel)
+		e := waitError(t, outer)
+		require.Len(t, e.Failures, 1, "the nested failure is listed, not counted as an echo")
+		require.Equal(t, "nested", e.Failures[0].Name)
+		require.ErrorIs(t, e, errA)
+	})
+}
+
+func TestWait_TG3_NestedCancellationIsAnEcho(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancel(t.Context())
+		outer := taskgroup.New(parent)
+		outer.Go(func(ctx context.Context) error {
+			inner := taskgroup.New(ctx)
+			inner.Go(awaitCancel)
+			return inner.Wait() // only the cancellation
+		})
+		time.AfterFunc(time.Second, cancel)
+		e := waitError(t, outer)
+		require.Empty(t, e.Failures)
+		require.Equal(t, 1, e.Cancelled)
+	})
+}
