@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,6 +21,10 @@ type delays struct {
 	shipping        time.Duration // the slow one; stops early when cancelled
 	recommendations time.Duration
 	audit           time.Duration // writing one audit-log record
+	release         time.Duration // giving a reservation back
+
+	quoteBudget   time.Duration // how long the leash checkout waits for a shipping quote
+	releaseBudget time.Duration // the shield's bound on giving a reservation back
 }
 
 // scaledDelays returns the demo's delays multiplied by scale: at scale 1 the
@@ -32,14 +37,18 @@ func scaledDelays(scale float64) delays {
 		shipping:        s(3 * time.Second),
 		recommendations: s(500 * time.Millisecond),
 		audit:           s(1 * time.Second),
+		release:         s(50 * time.Millisecond),
+		quoteBudget:     s(1 * time.Second),
+		releaseBudget:   s(500 * time.Millisecond),
 	}
 }
 
 // order is what the customer checks out.
 type order struct {
-	id    string
-	items []string
-	card  string
+	id       string
+	items    []string
+	card     string
+	declined bool // the payment service declines this card
 }
 
 // receipt is what a successful checkout returns.
@@ -47,8 +56,13 @@ type receipt struct {
 	reservation     string
 	paymentID       string
 	shippingCents   int
+	shippingNote    string // how the shipping price was found
 	recommendations []string
 }
+
+// flatRateCents is what shipping costs when the carrier does not answer in
+// time.
+const flatRateCents = 990
 
 // deps are the checkout's simulated dependencies. Each call takes its delay
 // and honours its context: when ctx is done first, the call stops at once and
@@ -56,6 +70,9 @@ type receipt struct {
 type deps struct {
 	delays  delays
 	running atomic.Int64 // calls in progress, for the tests
+
+	mu       sync.Mutex
+	released []string // reservations given back
 }
 
 func newDeps(d delays) *deps { return &deps{delays: d} }
@@ -68,12 +85,36 @@ func (d *deps) reserveInventory(ctx context.Context, o order) (string, error) {
 	return "rsv-" + o.id, nil
 }
 
-// charge charges the order's card. In this demo the card is always declined.
+// releaseInventory gives a reservation back. Like every call it stops at
+// once on a cancelled context: called with the context of a checkout that was
+// just cancelled, it would never release anything.
+func (d *deps) releaseInventory(ctx context.Context, reservation string) error {
+	if err := d.work(ctx, d.delays.release); err != nil {
+		return fmt.Errorf("release %s: %w", reservation, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.released = append(d.released, reservation)
+	return nil
+}
+
+// releasedReservations returns the reservations given back so far.
+func (d *deps) releasedReservations() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.released...)
+}
+
+// charge charges the order's card, after the payment service's delay; it
+// declines the cards of orders marked declined.
 func (d *deps) charge(ctx context.Context, o order) (string, error) {
 	if err := d.work(ctx, d.delays.payment); err != nil {
 		return "", fmt.Errorf("payment: %w", err)
 	}
-	return "", errCardDeclined
+	if o.declined {
+		return "", errCardDeclined
+	}
+	return "pay-" + o.id, nil
 }
 
 // quoteShipping asks the carrier for a price: very slow, but it stops as soon

@@ -5,7 +5,10 @@
 //
 // The checkout fans out to four dependencies: inventory, payment, a shipping
 // quote and recommendations. The payment fails early; the shipping quote is
-// very slow but stops when its context is cancelled.
+// very slow but stops when its context is cancelled. The leash checkout gives
+// the items' reservation back under shield.Cleanup although its context is
+// cancelled, and a third run, with a card that is accepted, shows
+// timeout.WaitForValue bounding the slow shipping quote.
 //
 //	go run ./examples/checkout             # about 4.5s
 //	go run ./examples/checkout -scale 0.1  # the same, 10x faster
@@ -38,8 +41,11 @@ func main() {
 	}
 }
 
-// demoOrder is the order both checkouts try to place.
-var demoOrder = order{id: "A-1001", items: []string{"sku-shoes"}, card: "4000-0000-0000-0002"}
+// demoOrder is the order both checkouts try to place: its card is declined.
+var demoOrder = order{id: "A-1001", items: []string{"sku-shoes"}, card: "4000-0000-0000-0002", declined: true}
+
+// acceptedOrder is the same order with a card that is accepted.
+var acceptedOrder = order{id: "A-1002", items: []string{"sku-shoes"}, card: "4242-4242-4242-4242"}
 
 // A checkoutFunc is one way to write the checkout.
 type checkoutFunc func(ctx context.Context, d *deps, o order) (receipt, error)
@@ -50,12 +56,12 @@ type checkoutFunc func(ctx context.Context, d *deps, o order) (receipt, error)
 func run(w io.Writer, scale float64) error {
 	ctx := context.Background()
 	d := newDeps(scaledDelays(scale))
-	fmt.Fprintf(w, "leash checkout demo: one checkout, two ways (payment fails after %s; the shipping quote takes %s unless cancelled)\n",
+	fmt.Fprintf(w, "leash checkout demo: one checkout without leash and with it (payment fails after %s; the shipping quote takes %s unless cancelled)\n",
 		round(d.delays.payment), round(d.delays.shipping))
 
 	fmt.Fprintf(w, "\nwithout leash (go + sync.WaitGroup):\n")
 	base := ownGoroutines()
-	adhoc := measure(ctx, d, checkoutAdHoc)
+	adhoc := measure(ctx, d, checkoutAdHoc, demoOrder)
 	report(w, adhoc, fmt.Sprintf("for the slowest dependency, the shipping quote; the payment had failed after %s", round(d.delays.payment)))
 	if adhoc.leftover > 0 {
 		fmt.Fprintf(w, "  (the audit-log write it fired with `go` and forgot)\n")
@@ -67,9 +73,17 @@ func run(w io.Writer, scale float64) error {
 		fmt.Fprintf(w, "  ... it finished %s after the return; only then does the next run start, so the two do not interfere\n", round(waited))
 	}
 
-	fmt.Fprintf(w, "\nwith leash (taskgroup):\n")
-	grouped := measure(ctx, d, checkoutWithLeash)
-	report(w, grouped, "returned when the payment failed; the rest were cancelled")
+	fmt.Fprintf(w, "\nwith leash (taskgroup + shield):\n")
+	grouped := measure(ctx, d, checkoutWithLeash, demoOrder)
+	report(w, grouped, fmt.Sprintf("returned when the payment failed and the reservation was given back (%s)", round(d.delays.release)))
+	for _, rsv := range d.releasedReservations() {
+		fmt.Fprintf(w, "  cleanup     reservation %s given back under shield.Cleanup, though the checkout's context was cancelled\n", rsv)
+	}
+
+	fmt.Fprintf(w, "\nwith leash, the card accepted, the carrier still slow (taskgroup + timeout):\n")
+	accepted := measure(ctx, d, checkoutWithLeash, acceptedOrder)
+	report(w, accepted, fmt.Sprintf("the shipping quote's budget of %s", round(d.delays.quoteBudget)))
+	fmt.Fprintf(w, "  shipping    $%d.%02d, %s\n", accepted.receipt.shippingCents/100, accepted.receipt.shippingCents%100, accepted.receipt.shippingNote)
 	return nil
 }
 
@@ -77,18 +91,19 @@ func run(w io.Writer, scale float64) error {
 type outcome struct {
 	waited   time.Duration // from the call to its return
 	returned time.Time     // when it returned
+	receipt  receipt       // what it returned
 	err      error         // what it returned
 	leftover int           // goroutines still running after it returned
 }
 
-// measure calls checkout and times it; leftover counts the goroutines the
-// checkout started that are still running when it has returned.
-func measure(ctx context.Context, d *deps, checkout checkoutFunc) outcome {
+// measure calls checkout with o and times it; leftover counts the goroutines
+// the checkout started that are still running when it has returned.
+func measure(ctx context.Context, d *deps, checkout checkoutFunc, o order) outcome {
 	base := ownGoroutines()
 	start := time.Now()
-	_, err := checkout(ctx, d, demoOrder)
+	r, err := checkout(ctx, d, o)
 	returned := time.Now()
-	return outcome{waited: returned.Sub(start), returned: returned, err: err, leftover: stillRunning(base)}
+	return outcome{waited: returned.Sub(start), returned: returned, receipt: r, err: err, leftover: stillRunning(base)}
 }
 
 // stillRunning returns how many more goroutines than base ownGoroutines

@@ -25,7 +25,7 @@ func TestCheckoutWithLeash_ReturnsWhenPaymentFails(t *testing.T) {
 
 		_, err := checkoutWithLeash(t.Context(), d, demoOrder)
 
-		require.Equal(t, d.delays.payment, time.Since(start), "returns the moment the payment fails")
+		require.Equal(t, d.delays.payment+d.delays.release, time.Since(start), "returns once the payment failed and the reservation is back")
 		require.ErrorIs(t, err, errCardDeclined)
 		var te *taskgroup.TaskError
 		require.ErrorAs(t, err, &te, "the error names the failed task")
@@ -38,9 +38,40 @@ func TestCheckoutWithLeash_ReturnsWhenPaymentFails(t *testing.T) {
 		require.EqualError(t, err, `taskgroup "checkout": task "payment" (#1): card declined (2 tasks cancelled)`)
 
 		synctest.Wait() // lets finished goroutines exit; fake time stands still
-		require.Equal(t, d.delays.payment, time.Since(start))
+		require.Equal(t, d.delays.payment+d.delays.release, time.Since(start))
 		require.Zero(t, d.running.Load(), "no dependency call is still running")
 		require.Equal(t, base, ownGoroutines(), "no goroutine is left behind")
+	})
+}
+
+func TestCheckoutWithLeash_ReleasesTheReservationUnderShield(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeps(scaledDelays(1))
+		_, err := checkoutWithLeash(t.Context(), d, demoOrder)
+		require.ErrorIs(t, err, errCardDeclined)
+		require.Equal(t, []string{"rsv-A-1001"}, d.releasedReservations(),
+			"given back although the checkout's context was cancelled")
+	})
+}
+
+func TestCheckoutWithLeash_BoundsTheSlowShippingQuote(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeps(scaledDelays(1))
+		base := ownGoroutines()
+		start := time.Now()
+
+		r, err := checkoutWithLeash(t.Context(), d, acceptedOrder)
+
+		require.NoError(t, err)
+		require.Equal(t, d.delays.quoteBudget, time.Since(start), "waits exactly the quote's budget, not the 3s quote")
+		require.Equal(t, flatRateCents, r.shippingCents)
+		require.Contains(t, r.shippingNote, "flat rate")
+		require.Equal(t, "pay-A-1002", r.paymentID)
+		require.Equal(t, "rsv-A-1002", r.reservation)
+		require.Empty(t, d.releasedReservations(), "a checkout that succeeded keeps its reservation")
+		synctest.Wait()
+		require.Zero(t, d.running.Load(), "the cancelled quote stopped before WaitForValue returned")
+		require.Equal(t, base, ownGoroutines())
 	})
 }
 
@@ -77,7 +108,7 @@ func TestRun_Report(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out strings.Builder
 		require.NoError(t, run(&out, 1))
-		require.Equal(t, `leash checkout demo: one checkout, two ways (payment fails after 200ms; the shipping quote takes 3s unless cancelled)
+		require.Equal(t, `leash checkout demo: one checkout without leash and with it (payment fails after 200ms; the shipping quote takes 3s unless cancelled)
 
 without leash (go + sync.WaitGroup):
   waited      3s      (for the slowest dependency, the shipping quote; the payment had failed after 200ms)
@@ -87,11 +118,19 @@ without leash (go + sync.WaitGroup):
   (the audit-log write it fired with `+"`go`"+` and forgot)
   ... it finished 1s after the return; only then does the next run start, so the two do not interfere
 
-with leash (taskgroup):
-  waited      200ms   (returned when the payment failed; the rest were cancelled)
+with leash (taskgroup + shield):
+  waited      250ms   (returned when the payment failed and the reservation was given back (50ms))
   error       taskgroup "checkout": task "payment" (#1): card declined (2 tasks cancelled)
   from        payment (task #1); 2 other task(s) cancelled
   still running after return: 0 goroutine(s)
+  cleanup     reservation rsv-A-1001 given back under shield.Cleanup, though the checkout's context was cancelled
+
+with leash, the card accepted, the carrier still slow (taskgroup + timeout):
+  waited      1s      (the shipping quote's budget of 1s)
+  error       <nil>
+  from        -
+  still running after return: 0 goroutine(s)
+  shipping    $9.90, flat rate: the carrier's quote did not come within 1s, so it was cancelled and waited for
 `, out.String())
 	})
 }
@@ -101,10 +140,11 @@ func TestRun_Scale(t *testing.T) {
 		var out strings.Builder
 		start := time.Now()
 		require.NoError(t, run(&out, 0.1))
-		require.Less(t, time.Since(start), time.Second, "a tenth of the delays: 300ms + 100ms + 20ms")
+		require.Less(t, time.Since(start), time.Second, "a tenth of the delays: 300ms + 100ms + 25ms + 100ms")
 		require.Contains(t, out.String(), "payment fails after 20ms; the shipping quote takes 300ms")
 		require.Contains(t, out.String(), "  waited      300ms ")
 		require.Contains(t, out.String(), "  waited      20ms ")
+		require.Contains(t, out.String(), "  waited      100ms ")
 		require.Contains(t, out.String(), "still running after return: 0 goroutine(s)\n")
 	})
 }
