@@ -940,43 +940,53 @@ func drawGroupScenario(rt *rapid.T) *propScenario {
 // failures under CollectAll (TG9); the limit (TG8); each Task's Result
 // (TG11); and a second Wait (TG10).
 func TestGroup_Property_TG1toTG11_MatchesModel(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		sc := drawGroupScenario(rt)
-		m := simulate(sc)
-		rapid.SyncTest(rt, func(rt *rapid.T) {
-			r := newPropRun(sc)
-			var (
-				err      error
-				panicked any
-				elapsed  time.Duration
-				g        *taskgroup.Group
-			)
-			r.withParent(func(ctx context.Context) {
-				g = taskgroup.New(ctx, sc.options()...)
-				r.g = g
-				if m.stopAt < 0 {
-					g.Stop()
-				} else if m.stopAt != propNever {
-					timer := time.AfterFunc(m.stopAt, g.Stop)
-					defer timer.Stop()
-				}
-				panicked, err = propRecover(func() error {
-					for _, id := range m.top {
-						r.launch(id)
-					}
-					return g.Wait()
-				})
-				elapsed = r.since()
-			})
-			r.check(rt, m, err, panicked, elapsed)
-			r.checkTasks(rt, m, err, panicked)
-			require.Error(rt, g.Context().Err(), "the group's context is cancelled once Wait returns")
+	rapid.Check(t, groupProperty)
+}
 
-			// TG10: Wait again reports the same outcome.
-			panicked2, err2 := propRecover(g.Wait)
-			require.True(rt, panicked == panicked2, "TG10: a second Wait panics with the same value")
-			require.True(rt, err == err2, "TG10: a second Wait returns the same error")
+// FuzzGroupProperty runs the same property as a coverage-guided fuzz target
+// (go test -fuzz FuzzGroupProperty ./taskgroup): the fuzzer's bytes stand
+// for rapid's random choices.
+func FuzzGroupProperty(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(groupProperty))
+}
+
+// groupProperty is the property of TestGroup_Property_TG1toTG11_MatchesModel.
+func groupProperty(rt *rapid.T) {
+	sc := drawGroupScenario(rt)
+	m := simulate(sc)
+	rapid.SyncTest(rt, func(rt *rapid.T) {
+		r := newPropRun(sc)
+		var (
+			err      error
+			panicked any
+			elapsed  time.Duration
+			g        *taskgroup.Group
+		)
+		r.withParent(func(ctx context.Context) {
+			g = taskgroup.New(ctx, sc.options()...)
+			r.g = g
+			if m.stopAt < 0 {
+				g.Stop()
+			} else if m.stopAt != propNever {
+				timer := time.AfterFunc(m.stopAt, g.Stop)
+				defer timer.Stop()
+			}
+			panicked, err = propRecover(func() error {
+				for _, id := range m.top {
+					r.launch(id)
+				}
+				return g.Wait()
+			})
+			elapsed = r.since()
 		})
+		r.check(rt, m, err, panicked, elapsed)
+		r.checkTasks(rt, m, err, panicked)
+		require.Error(rt, g.Context().Err(), "the group's context is cancelled once Wait returns")
+
+		// TG10: Wait again reports the same outcome.
+		panicked2, err2 := propRecover(g.Wait)
+		require.True(rt, panicked == panicked2, "TG10: a second Wait panics with the same value")
+		require.True(rt, err == err2, "TG10: a second Wait returns the same error")
 	})
 }
 
