@@ -3,6 +3,7 @@ package taskgroup
 import (
 	"context"
 	"errors"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 
@@ -47,7 +48,11 @@ func New(ctx context.Context, opts ...Option) *Group {
 	for _, o := range opts {
 		o(&g.cfg)
 	}
-	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	if g.cfg.obs != nil || g.cfg.name != "" || trace.IsEnabled() {
+		g.newObserved(ctx) // OB1-OB5
+	} else {
+		g.ctx, g.cancel = context.WithCancelCause(ctx)
+	}
 	if g.cfg.limit > 0 {
 		g.lim = newLimiter(g, g.cfg.limit)
 	}
@@ -132,9 +137,12 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
 	g.wg.Add(1)
-	if f, ok := c.(goFunc); ok && name == "" {
+	switch f, ok := c.(goFunc); {
+	case g.cfg.obs != nil || name != "":
+		go g.runObserved(g.prepare(idx, name), c, t) // OB1-OB5
+	case ok:
 		go g.runGo(idx, f) // a smaller closure for the commonest task
-	} else {
+	default:
 		go g.run(idx, name, c, t)
 	}
 	return true
@@ -169,6 +177,9 @@ func (g *Group) notStarted(t finisher) {
 //
 // run ends the task in the group's WaitGroup, so it must be called once for
 // every task counted there.
+//
+// A task that is seen (named, or of a group with an observer) runs with
+// runObserved instead.
 func (g *Group) run(idx int, name string, c caller, t finisher) {
 	var err error
 	returned := false
@@ -181,19 +192,25 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 				err = ErrGoexit
 			}
 		}
-		if t != nil {
-			t.finish(err)
-		}
-		if err != nil {
-			g.record(idx, name, err, abnormal)
-		}
-		if g.cfg.sem != nil {
-			g.cfg.sem.Release(1)
-		}
-		g.wg.Done()
+		g.ended(idx, name, t, err, abnormal)
 	}()
 	err = c.call(g.ctx, idx)
 	returned = true
+}
+
+// ended settles a task that has ended with err, and ends it in the group's
+// WaitGroup.
+func (g *Group) ended(idx int, name string, t finisher, err error, abnormal bool) {
+	if t != nil {
+		t.finish(err)
+	}
+	if err != nil {
+		g.record(idx, name, err, abnormal)
+	}
+	if g.cfg.sem != nil {
+		g.cfg.sem.Release(1)
+	}
+	g.wg.Done()
 }
 
 // record files a task's non-nil error as a cancellation echo (TG3) or a real
@@ -257,6 +274,9 @@ func (g *Group) cancelSelf(c error) {
 // cancelled.
 func (g *Group) Wait() error {
 	g.wg.Wait()
+	if g.cfg.obs != nil {
+		g.cfg.obs.close() // before conclude cancels the context: no report after Wait (OB4)
+	}
 	g.mu.Lock()
 	if !g.concluded {
 		g.conclude()

@@ -99,6 +99,8 @@ func (l *limiter) work(g *Group, j job) {
 		if ok {
 			if g.ctx.Err() != nil {
 				g.skip(j.t)
+			} else if g.cfg.obs != nil || j.name != "" {
+				g.runObserved(g.prepare(j.idx, j.name), j.c, j.t) // OB1-OB5
 			} else {
 				g.run(j.idx, j.name, j.c, j.t)
 			}

@@ -15,6 +15,7 @@ type config struct {
 	collectAll     bool
 	panicsAsErrors bool
 	sem            *semaphore.Semaphore
+	obs            *observer // nil unless the group is named, observed or traced (OB1-OB5)
 }
 
 // WithLimit lets at most n of the group's tasks run at once (TG8). Go blocks
@@ -56,7 +57,11 @@ func PanicsAsErrors() Option {
 	return func(c *config) { c.panicsAsErrors = true }
 }
 
-// WithName names the group in its errors.
+// WithName names the group in its errors, in profiles and traces, and in
+// reports (OB1-OB5): its tasks run under the pprof label group=name, and it
+// appears in WriteTree while it is live. A named group pays for this; an
+// unnamed one does not. Names should be few and fixed, like metric names: the
+// profiler and the tracer keep every distinct one.
 func WithName(name string) Option {
 	return func(c *config) { c.name = name }
 }
