@@ -76,6 +76,45 @@
 //     returns only after every function has returned. If all fail: an *Error
 //     with every failure. No functions: ErrNoFunctions, not a hang.
 //
+// # Observability
+//
+// A task that ignores cancellation keeps Wait from returning: the group looks
+// healthy while it is stuck, and a sibling's panic waits behind it. These
+// rules make such a group visible, the way a structured thread dump or
+// asyncio's debug mode does. An unnamed group with none of these options pays
+// for none of it: one nil check.
+//
+//   - OB1 labels. The tasks of a group named with WithName run under the
+//     runtime/pprof label group=name, and a task named with GoNamed or
+//     SpawnNamed under task=name, so CPU and goroutine profiles say which task
+//     did the work. The task's context carries the labels, so pprof.Do inside
+//     a task adds to them. Unnamed, nothing is paid.
+//   - OB2 traces. A group created while the execution tracer runs
+//     (trace.IsEnabled) is a trace task, named after the group, and each of
+//     its tasks a region in it, named after the task: go tool trace shows the
+//     tree.
+//   - OB3 panics are seen at once. With WithLogger, a task's panic is logged
+//     at error level with its stack the moment it is recovered, in the task's
+//     goroutine, before Wait returns or re-panics: a stuck sibling cannot hide
+//     it. So is a runtime.Goexit.
+//   - OB4 stragglers are reported. With WithStragglerTimeout(d), every task
+//     still running d after the group's context was cancelled is reported
+//     once, to Hooks.OnStraggler and the logger (slog.Default when the group
+//     has neither), with the group, the task, how long since the
+//     cancellation, and the stack of the task's goroutine. The timer is the
+//     time package's, so inside a testing/synctest bubble the fake clock
+//     drives it; nothing of it outlives Wait.
+//   - OB5 the tree. WriteTree prints the live named groups and their running
+//     tasks, with how long each has run and when and why a group was
+//     cancelled. A named group created with the context of a named group's
+//     task appears under that task, like a structured thread dump; one
+//     created with a group's own context, under the group. TreeHandler
+//     serves the same text over HTTP, beside net/http/pprof. A group leaves
+//     the tree when its Wait returns.
+//
+// Hooks.OnStart and Hooks.OnDone see every task that runs, with its error and
+// how long it ran.
+//
 // # Choices the rules leave open
 //
 // Calls to Go must happen before Wait returns: from the goroutine that will
