@@ -18,7 +18,7 @@
 // SEM1, fairness: permits are granted in the order Acquire calls arrived,
 // with no barging. A waiter at the head of the queue that does not fit blocks
 // those behind it, even those that would fit, so a large request is never
-// starved by a stream of small ones. TryAcquire fails while anyone waits.
+// starved by a stream of small ones. TryAcquire of one permit or more fails while anyone waits.
 //
 // SEM2, cancel safety: a permit is never lost. If ctx is done before the
 // permits are granted, Acquire fails, even when permits are free; its error
