@@ -20,22 +20,33 @@ import (
 // observable with a FIFO model: who holds permits, who waits, what each
 // finished Acquire returned, and Stats.
 func TestSemaphore_SEM1to5_MatchesFIFOModel(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		rapid.SyncTest(rt, func(rt *rapid.T) {
-			m := newMachine(rt, false)
-			defer m.cleanup()
-			rt.Repeat(map[string]func(*rapid.T){
-				"":            m.check,
-				"Acquire":     m.acquire,
-				"TryAcquire":  m.tryAcquire,
-				"Cancel":      m.cancel,
-				"Release":     m.release,
-				"OverRelease": m.overRelease,
-				"Resize":      m.resize,
-				"Close":       m.close,
-			})
-			m.drain(rt)
+	rapid.Check(t, fifoModelProperty)
+}
+
+// FuzzSemaphoreModel runs the FIFO model as a coverage-guided fuzz target
+// (go test -fuzz FuzzSemaphoreModel ./semaphore): the fuzzer's bytes stand
+// for rapid's random choices.
+func FuzzSemaphoreModel(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(fifoModelProperty))
+}
+
+// fifoModelProperty is the state machine of
+// TestSemaphore_SEM1to5_MatchesFIFOModel.
+func fifoModelProperty(rt *rapid.T) {
+	rapid.SyncTest(rt, func(rt *rapid.T) {
+		m := newMachine(rt, false)
+		defer m.cleanup()
+		rt.Repeat(map[string]func(*rapid.T){
+			"":            m.check,
+			"Acquire":     m.acquire,
+			"TryAcquire":  m.tryAcquire,
+			"Cancel":      m.cancel,
+			"Release":     m.release,
+			"OverRelease": m.overRelease,
+			"Resize":      m.resize,
+			"Close":       m.close,
 		})
+		m.drain(rt)
 	})
 }
 
