@@ -1,0 +1,102 @@
+// Package chaos holds leash's chaos test, and nothing else: its code is in
+// the package's test files. It backs the claim that leash cannot lose an
+// error, a panic or a goroutine.
+//
+// TestChaos_TreesOfGroupsLoseNothing draws a random tree of nested task
+// groups, works out with a model what every task and every group's Wait must
+// do, runs the tree in a testing/synctest bubble (rapid.SyncTest) and
+// compares. FuzzChaos is the same property as a fuzz target
+// (rapid.MakeFuzz). Run more trees with
+//
+//	RAPID_CHECKS=2000 go test -race -count=1 -run Chaos ./internal/chaos
+//
+// bugs_test.go holds the bugs the chaos test found, each as a small TestBug_
+// test, and testdata/rapid the trees that found them; the chaos test fails on
+// them until they are fixed. CHAOS_KNOWN_BUGS=tolerate makes the model expect
+// what leash does in those cases, to look for other bugs meanwhile.
+//
+// # What a tree holds
+//
+// Up to 300 tasks, in groups nested up to 4 deep with the root. A group is
+// fail-fast or CollectAll, returns or re-raises panics (PanicsAsErrors), may
+// be named (WithName) and may have a limit (WithLimit 1 to 3). A task is
+// handed over with Go, GoNamed, TryGo, Spawn or SpawnNamed, and does one of:
+//
+//   - return nil at its time, ignoring its context;
+//   - sleep until its time ignoring its context, then return ctx.Err();
+//   - fail with its own error (wrapped or not), or with an error of its own
+//     that wraps context.Canceled (an echo only once the group is cancelled);
+//   - panic with an error, a string or nil; call runtime.Goexit;
+//   - block until its context is done and return ctx.Err(),
+//     context.Cause(ctx) or ctx.Err() wrapped;
+//   - call timeout.WaitFor with its own deadline around a function that
+//     returns at its own time or when its context ends, or that ignores the
+//     context and returns ctx.Err() at its time;
+//   - run cleanup under shield.Do, entered at its time or as soon as the
+//     task's context is done, sleeping past the cancellation, returning nil
+//     or an error;
+//   - at its time, Acquire a weight (1 to the capacity) of one of two
+//     shared semaphores, waiting at most until its deadline, and hold it
+//     until the deadline or until its context is done;
+//   - call Stop on its group; cancel its group's parent context;
+//   - start another task in its own group (TG1);
+//   - run a child group, created at its time or as soon as the task's
+//     context is done, and return (wrapped or not) or re-raise what the
+//     child's Wait reports.
+//
+// The root's parent has a one-hour deadline, so every task that blocks until
+// cancelled ends.
+//
+// # Time
+//
+// Time is fake. Every action happens at its own instant: a whole number of
+// seconds, later than the time its group was created, plus a microsecond
+// count unique in the tree, so no two actions meet. What happens at one
+// instant is a chain of reactions to one action, which the model orders,
+// except the reactions to one cancellation, whose failures may come in any
+// order after the failure that caused it.
+//
+// # What is checked
+//
+// After every tree:
+//
+//   - the root's Wait returned, or re-panicked with its *taskgroup.Error
+//     exactly when the model says (TG5), and a second Wait of every group
+//     reports the same (TG10) with the group's context done;
+//   - every group's *taskgroup.Error lists exactly the failures the model
+//     expects, with index and name, in return order, and nothing else
+//     (TG2-TG6, TG9): each error matches what the task did (its own error,
+//     a *taskgroup.PanicError with the value and a stack,
+//     taskgroup.ErrGoexit, timeout.ErrTimeout, the cleanup's error, or the
+//     child's *taskgroup.Error, checked the same way, recursively); errors.Is
+//     reaches each from the group's error; the message names each task, the
+//     named group and every string panic value;
+//   - Error.Cancelled counts the echoes and the tasks never started (TG3,
+//     TG7); Error.Cause is set only when the parent cancelled the group
+//     first, and matches the parent's ctx.Err() and its cause (TG4, ALL3);
+//   - exactly the tasks the model starts ran, each once, and each returned
+//     at the fake instant the model says (TG1, TG2, TG7, TG8); TryGo's
+//     answer, and every Task's Result (TG11);
+//   - the semaphores never had more than their capacity held, and are back
+//     to nothing in use and no waiter; an Acquire that failed on
+//     cancellation matched ctx.Err() and the cause (SEM2);
+//   - every shield started ran its cleanup to completion, with a live
+//     context (SH1);
+//   - no goroutine is left: the bubble fails if one is blocked when the
+//     tree is done, and TestMain runs goleak.
+//
+// # What is not
+//
+// Limited groups hold only leaf tasks (no child groups, no spawns, no
+// TryGo): a task that waits for a slot starts late, and a child group that
+// started late would have its own tasks act at one instant. A semaphore task
+// holds its permits for a fixed time or until cancelled, so when its grant
+// comes does not change when it returns; the grant order (SEM1) is the
+// semaphore's own model test's to check. Fake time never lets two failures
+// race, so the races of real time are not covered (see
+// TestBug_ConcurrentFailuresLookLikeAParentCancellation). Not drawn:
+// WithSemaphore, Map, First, hooks, loggers and stragglers (OB1-OB5),
+// semaphore Resize and Close, timeout.Call and Grace, shield.Cleanup and
+// shield.Context, and errors that join a real failure with an echo (TG3
+// makes them echoes).
+package chaos
