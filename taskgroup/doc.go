@@ -31,9 +31,11 @@
 //     context is done, and that matches ctx.Err() or context.Cause(ctx) under
 //     errors.Is, only reports the cancellation: it is counted in
 //     Error.Cancelled, not listed as a failure. Any other error is a real
-//     failure, whenever it happens. A nested group's *Error that lists real
-//     failures is a real failure too, even when its Cause is the
-//     cancellation: a failure deep in a tree of groups is never hidden.
+//     failure, whenever it happens. An error that holds a nested group's
+//     *Error listing real failures is a real failure too, even when it also
+//     matches the cancellation, unless that *Error is reached only through
+//     the group's own cause (a sibling's failure, which is listed already):
+//     a failure deep in a tree of groups is never hidden, nor listed twice.
 //   - TG4 what Wait returns. nil when there are no real failures and the
 //     group was not cancelled from outside (Stop counts as inside). With real
 //     failures, an *Error listing every one in the order the tasks returned,

@@ -3,6 +3,7 @@ package taskgroup
 import (
 	"context"
 	"errors"
+	"reflect"
 	"runtime/trace"
 	"sync"
 	"sync/atomic"
@@ -99,7 +100,15 @@ func checkFunc(fn func(ctx context.Context) error) caller {
 // ctx.Done(). It does not wait: call Wait for that. Errors that only report
 // the stop are cancellation echoes (TG3), so a stopped group whose tasks
 // return nil or echo the stop returns nil from Wait (TG4).
-func (g *Group) Stop() { g.cancelSelf(ErrStopped) }
+func (g *Group) Stop() { g.cancelSelf(&stopError{}) }
+
+// stopError is the cause Stop cancels a group with. Each Stop makes its own,
+// so that Wait can tell this group's stop from an enclosing group's (TG4);
+// every one of them matches ErrStopped under errors.Is.
+type stopError struct{ _ byte }
+
+func (*stopError) Error() string        { return ErrStopped.Error() }
+func (*stopError) Is(target error) bool { return target == ErrStopped }
 
 // A caller is a task's function: a plain Go function (goFunc), a Task[T],
 // or one item of Map. Being an interface rather than a closure lets Spawn and
@@ -130,11 +139,15 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 		g.notStarted(t)
 		return false
 	}
+	if g.lim != nil {
+		held := g.cfg.sem != nil
+		if held && !g.lim.reserve(g, idx, name, t, try) {
+			return false
+		}
+		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t, held: held}, try)
+	}
 	if g.cfg.sem != nil && !g.acquire(idx, name, t, try) {
 		return false
-	}
-	if g.lim != nil {
-		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
 	g.wg.Add(1)
 	switch f, ok := c.(goFunc); {
@@ -151,13 +164,22 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
 
 // skip ends a task that was counted in the WaitGroup but will not run because
-// the group's context is done (TG7).
-func (g *Group) skip(t finisher) {
+// the group's context is done (TG7), giving back its permit if it held one.
+func (g *Group) skip(t finisher, held bool) {
 	g.notStarted(t)
-	if g.cfg.sem != nil {
-		g.cfg.sem.Release(1)
+	if held {
+		g.releasePermit()
 	}
 	g.wg.Done()
+}
+
+// releasePermit gives back a task's permit of the group's semaphore and, in
+// a limited group, the slot it reserved with it.
+func (g *Group) releasePermit() {
+	g.cfg.sem.Release(1)
+	if g.lim != nil {
+		<-g.lim.reserved
+	}
 }
 
 // notStarted counts a task that will never run, and gives a Task[T] the
@@ -201,14 +223,16 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 // ended settles a task that has ended with err, and ends it in the group's
 // WaitGroup.
 func (g *Group) ended(idx int, name string, t finisher, err error, abnormal bool) {
-	if t != nil {
-		t.finish(err)
-	}
+	// Record first: once a Task's Done is closed, its failure has already
+	// cancelled the group (TG2).
 	if err != nil {
 		g.record(idx, name, err, abnormal)
 	}
+	if t != nil {
+		t.finish(err)
+	}
 	if g.cfg.sem != nil {
-		g.cfg.sem.Release(1)
+		g.releasePermit()
 	}
 	g.wg.Done()
 }
@@ -233,32 +257,61 @@ func (g *Group) record(idx int, name string, err error, abnormal bool) {
 }
 
 // isEcho reports whether err only reports the group's cancellation: the
-// context is done and err matches its Err or its Cause (TG3). A nested
-// group's *Error that lists real failures says more than the cancellation,
-// even when its Cause matches it, so it is never an echo: a failure deep in a
-// tree of groups is never hidden.
+// context is done and err matches its Err or its Cause (TG3).
+//
+// One kind of error matches the cancellation and still says more: one that
+// holds a nested group's *Error listing real failures, other than inside the
+// cause itself. It is never an echo, so a failure deep in a tree of groups is
+// never hidden; while an error that merely carries the cause (a sibling's
+// failure, already listed, wrapped in a nested cancellation) is an echo,
+// whatever the cause holds.
 func (g *Group) isEcho(err error) bool {
 	ctxErr := g.ctx.Err()
 	if ctxErr == nil {
 		return false
 	}
-	if !errors.Is(err, ctxErr) && !errors.Is(err, context.Cause(g.ctx)) {
+	c := context.Cause(g.ctx)
+	if !errors.Is(err, ctxErr) && !errors.Is(err, c) {
 		return false
 	}
-	var nested *Error
-	return !errors.As(err, &nested) || len(nested.Failures) == 0
+	return !holdsFailures(err, c)
 }
 
-// cancelSelf cancels the group's context with c, remembering the first cause
-// the group gave itself so that Wait can tell its own cancellation from the
-// parent's (TG4).
+// holdsFailures reports whether err's tree holds an *Error with real
+// failures, looking at every error that err wraps except c and what c wraps.
+func holdsFailures(err, c error) bool {
+	comparable := c != nil && reflect.TypeOf(c).Comparable()
+	for stack := []error{err}; len(stack) > 0; {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil || comparable && e == c {
+			continue
+		}
+		if nested, ok := e.(*Error); ok && len(nested.Failures) > 0 {
+			return true
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			stack = append(stack, u.Unwrap()...)
+		}
+	}
+	return false
+}
+
+// cancelSelf cancels the group's context with c. The first cause the group
+// gives itself is remembered, and set while g.mu is held, so that two
+// failures at once cannot make the second one the context's cause while the
+// first is remembered: Wait tells the group's own cancellation from the
+// parent's by comparing the two (TG4).
 func (g *Group) cancelSelf(c error) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.ownCause == nil {
 		g.ownCause = c
+		g.cancel(c)
 	}
-	g.mu.Unlock()
-	g.cancel(c)
 }
 
 // Wait blocks until every task the group started has returned, panicked or
@@ -303,6 +356,8 @@ func (g *Group) conclude() {
 	}
 	// The group's context carries the parent's error and cause when the
 	// parent cancelled it first; otherwise its cause is the group's own.
+	// (A parent that cancels after every task has returned but before Wait
+	// settles still counts: the group was cancelled by it.)
 	var parentCause error
 	if g.ctx.Err() != nil && (g.ownCause == nil || context.Cause(g.ctx) != g.ownCause) {
 		parentCause = cause.Of(g.ctx)

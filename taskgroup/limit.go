@@ -26,6 +26,10 @@ type limiter struct {
 
 	stopDrainer func() bool
 	drained     chan struct{} // closed when the drainer has ended
+
+	// reserved holds a token for every task that has its permit of the
+	// group's semaphore (WithSemaphore with WithLimit): at most n.
+	reserved chan struct{}
 }
 
 type job struct {
@@ -33,14 +37,18 @@ type job struct {
 	t    finisher
 	name string
 	idx  int
+	held bool // the task already holds its permit of the group's semaphore
 }
 
 func newLimiter(g *Group, n int) *limiter {
 	l := &limiter{n: int32(n), jobs: make(chan job), drained: make(chan struct{})}
+	if g.cfg.sem != nil {
+		l.reserved = make(chan struct{}, n)
+	}
 	l.stopDrainer = context.AfterFunc(g.ctx, func() {
 		defer close(l.drained)
 		for j := range l.jobs {
-			g.skip(j.t)
+			g.skip(j.t, j.held)
 		}
 	})
 	return l
@@ -69,8 +77,8 @@ func (l *limiter) start(g *Group, j job, try bool) bool {
 		}
 	}
 	if try {
-		if g.cfg.sem != nil {
-			g.cfg.sem.Release(1)
+		if j.held {
+			g.releasePermit()
 		}
 		g.wg.Done()
 		return false
@@ -98,7 +106,7 @@ func (l *limiter) work(g *Group, j job) {
 	for ok := j.c != nil; ; {
 		if ok {
 			if g.ctx.Err() != nil {
-				g.skip(j.t)
+				g.skip(j.t, j.held)
 			} else if g.cfg.obs != nil || j.name != "" {
 				g.runObserved(g.prepare(j.idx, j.name), j.c, j.t) // OB1-OB5
 			} else {
@@ -145,4 +153,31 @@ func (g *Group) acquire(idx int, name string, t finisher, try bool) bool {
 	}
 	g.record(idx, name, err, false)
 	return false
+}
+
+// reserve readies a task of a group with both a limit and a semaphore: it
+// reserves one of the group's n slots, then takes the task's permit of the
+// shared semaphore, both in Go's goroutine and in call order. A Go waiting
+// for a slot so holds no permit that another group could use, and the tasks
+// take their permits in the order of their Go calls. Unless try is set, it
+// waits for both until the group's context is done (TG7, TG8).
+func (l *limiter) reserve(g *Group, idx int, name string, t finisher, try bool) bool {
+	select {
+	case l.reserved <- struct{}{}:
+	default:
+		if try {
+			return false
+		}
+		select {
+		case l.reserved <- struct{}{}:
+		case <-g.ctx.Done():
+			g.notStarted(t)
+			return false
+		}
+	}
+	if !g.acquire(idx, name, t, try) {
+		<-l.reserved
+		return false
+	}
+	return true
 }
