@@ -78,6 +78,11 @@ func WithLogger(l *slog.Logger) Option {
 // group and the task, says how long ago the cancellation was and carries the
 // task goroutine's stack. The clock is the time package's, so in a
 // testing/synctest bubble the fake clock drives it. It panics if d <= 0.
+//
+// To find the stack later, every task reads its goroutine's id from its own
+// stack as it starts, which costs a few microseconds (BenchmarkNamed): a
+// price for groups of tasks that wait on the network, not for fine-grained
+// ones.
 func WithStragglerTimeout(d time.Duration) Option {
 	if d <= 0 {
 		panic(fmt.Sprintf("taskgroup: WithStragglerTimeout(%v): the timeout must be positive", d))

@@ -216,16 +216,18 @@ func taskLine(r *taskRun, now time.Time) string {
 	return fmt.Sprintf("task #%d (running %v)", r.info.Index, d)
 }
 
-// roundDuration keeps a duration readable: milliseconds from a second up,
-// microseconds from a millisecond up.
+// roundDuration keeps a duration readable, to about three digits: 1m5s,
+// 1.23s, 50.4ms, 120µs.
 func roundDuration(d time.Duration) time.Duration {
 	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
 	case d >= time.Second:
-		return d.Round(time.Millisecond)
+		return d.Round(10 * time.Millisecond)
 	case d >= time.Millisecond:
-		return d.Round(time.Microsecond)
+		return d.Round(100 * time.Microsecond)
 	}
-	return d
+	return d.Round(time.Microsecond)
 }
 
 // firstLine is s up to its first newline: a panic's cause carries its stack.
