@@ -110,8 +110,10 @@
 //     tasks, with how long each has run and when and why a group was
 //     cancelled. A named group created with the context of a named group's
 //     task appears under that task, like a structured thread dump; one
-//     created with a group's own context, under the group. TreeHandler
-//     serves the same text over HTTP, beside net/http/pprof. A group leaves
+//     created with a group's own context, under the group. Package
+//     taskgroup/treehttp serves the same text over HTTP, beside
+//     net/http/pprof (a package of its own, so that importing taskgroup does
+//     not link net/http). A group leaves
 //     the tree when its Wait returns.
 //
 // Hooks.OnStart and Hooks.OnDone see every task that runs, with its error and

@@ -496,7 +496,10 @@ func TestGo_TG10_NilFunctionPanics(t *testing.T) {
 func TestNew_TG10_NilContextPanics(t *testing.T) {
 	require.PanicsWithValue(t,
 		"taskgroup: New called with a nil context; pass context.Background() or the caller's context",
-		func() { taskgroup.New(nil) }) //nolint:staticcheck // the nil is the point
+		func() {
+			//lint:ignore SA1012 the nil context is what this test is about
+			taskgroup.New(nil)
+		})
 }
 
 func TestWithLimit_TG10_BelowOnePanics(t *testing.T) {

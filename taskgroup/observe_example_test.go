@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/leash-go/leash/taskgroup"
@@ -61,12 +60,4 @@ func ExampleWithStragglerTimeout() {
 	// reported after the timeout: true
 	// stuck in legacyFraudCheck: true
 	// <nil>
-}
-
-func ExampleTreeHandler() {
-	// Beside net/http/pprof's handlers, on a debug listener:
-	http.Handle("/debug/taskgroups", taskgroup.TreeHandler())
-	// $ curl localhost:6060/debug/taskgroups
-	// group "checkout" (running 1.2s; cancelled 1s ago: task "payment" (#0): card declined)
-	// └── task "fraud-check" #1 (running 1.2s)
 }

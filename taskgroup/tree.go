@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -72,18 +71,6 @@ func forget(e *treeEntry) {
 func WriteTree(w io.Writer) error {
 	_, err := io.WriteString(w, treeText())
 	return err
-}
-
-// TreeHandler returns an http.Handler that serves WriteTree's text, for
-// mounting beside net/http/pprof:
-//
-//	http.Handle("/debug/taskgroups", taskgroup.TreeHandler())
-func TreeHandler() http.Handler { return http.HandlerFunc(serveTree) }
-
-func serveTree(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_ = WriteTree(w)
 }
 
 // A groupView is one live group as WriteTree saw it.

@@ -2,7 +2,6 @@ package taskgroup_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -173,23 +172,4 @@ func TestWriteTree_OB5_ForgetsAGroupNeverWaitedForOnceCollected(t *testing.T) {
 		runtime.GC()
 		return tree(t, "ob5-abandoned") == ""
 	}, 10*time.Second, time.Millisecond)
-}
-
-func TestTreeHandler_OB5_ServesWriteTreesText(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g := taskgroup.New(t.Context(), taskgroup.WithName("ob5-served"))
-		g.GoNamed("busy", block)
-		time.Sleep(time.Second)
-		synctest.Wait()
-		rec := httptest.NewRecorder()
-		taskgroup.TreeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/debug/taskgroups", nil))
-		g.Stop()
-		require.NoError(t, g.Wait())
-
-		require.Equal(t, 200, rec.Code)
-		require.Equal(t, "text/plain; charset=utf-8", rec.Header().Get("Content-Type"))
-		require.Contains(t, rec.Body.String(), `group "ob5-served" (running 1s)
-└── task "busy" #0 (running 1s)
-`)
-	})
 }
