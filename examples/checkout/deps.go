@@ -22,6 +22,8 @@ type delays struct {
 	recommendations time.Duration
 	audit           time.Duration // writing one audit-log record
 	release         time.Duration // giving a reservation back
+	fraudCheck      time.Duration // the legacy fraud check of -debug, which cannot be cancelled
+	stragglerAfter  time.Duration // -debug: report tasks still running this long after the cancellation
 
 	quoteBudget   time.Duration // how long the leash checkout waits for a shipping quote
 	releaseBudget time.Duration // the shield's bound on giving a reservation back
@@ -38,6 +40,8 @@ func scaledDelays(scale float64) delays {
 		recommendations: s(500 * time.Millisecond),
 		audit:           s(1 * time.Second),
 		release:         s(50 * time.Millisecond),
+		fraudCheck:      s(1500 * time.Millisecond),
+		stragglerAfter:  s(100 * time.Millisecond),
 		quoteBudget:     s(1 * time.Second),
 		releaseBudget:   s(500 * time.Millisecond),
 	}
@@ -124,6 +128,17 @@ func (d *deps) quoteShipping(ctx context.Context, o order) (int, error) {
 		return 0, fmt.Errorf("shipping quote: %w", err)
 	}
 	return 499 * len(o.items), nil
+}
+
+// legacyFraudCheck asks an old fraud-scoring service, whose client takes no
+// context: once started, nothing can stop it. The -debug checkout adds it to
+// show how a task group reports such a straggler.
+func (d *deps) legacyFraudCheck(o order) error {
+	d.running.Add(1)
+	defer d.running.Add(-1)
+	time.Sleep(d.delays.fraudCheck)
+	_ = o
+	return nil
 }
 
 // recommend fetches "customers also bought" for the confirmation page.

@@ -26,7 +26,22 @@ import (
 // then, so the release runs with a context of its own, bounded by its own
 // timeout, and its error, if any, joins the checkout's.
 func checkoutWithLeash(ctx context.Context, d *deps, o order) (r receipt, err error) {
-	g := taskgroup.New(ctx, taskgroup.WithName("checkout"))
+	return checkoutObserved(ctx, d, o, nil)
+}
+
+// checkoutObserved is checkoutWithLeash; when debug is not nil it also runs
+// a legacy fraud check that ignores cancellation, and reports every task
+// still running debug.stragglerAfter after the checkout was cancelled, with
+// its stack, to debug.w (OB4). The checkout still finishes: Wait waits for
+// the straggler, and says who it was waiting for.
+func checkoutObserved(ctx context.Context, d *deps, o order, debug *debugReport) (r receipt, err error) {
+	opts := []taskgroup.Option{taskgroup.WithName("checkout")}
+	if debug != nil {
+		opts = append(opts,
+			taskgroup.WithStragglerTimeout(d.delays.stragglerAfter),
+			taskgroup.WithHooks(taskgroup.Hooks{OnStraggler: debug.straggler}))
+	}
+	g := taskgroup.New(ctx, opts...)
 	inventory := taskgroup.SpawnNamed(g, "inventory", func(ctx context.Context) (string, error) {
 		return d.reserveInventory(ctx, o)
 	})
@@ -39,6 +54,9 @@ func checkoutWithLeash(ctx context.Context, d *deps, o order) (r receipt, err er
 	recommendations := taskgroup.SpawnNamed(g, "recommendations", func(ctx context.Context) ([]string, error) {
 		return d.recommend(ctx, o)
 	})
+	if debug != nil {
+		g.GoNamed("fraud-check", func(context.Context) error { return d.legacyFraudCheck(o) })
+	}
 	if err := g.Wait(); err != nil {
 		if reservation, rerr := inventory.Result(); rerr == nil {
 			// g.Context() is cancelled: d.releaseInventory would give up at

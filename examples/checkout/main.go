@@ -12,6 +12,7 @@
 //
 //	go run ./examples/checkout             # about 4.5s
 //	go run ./examples/checkout -scale 0.1  # the same, 10x faster
+//	go run ./examples/checkout -debug      # a task that ignores cancellation, reported as a straggler
 package main
 
 import (
@@ -30,12 +31,17 @@ import (
 
 func main() {
 	scale := flag.Float64("scale", 1, "multiply every simulated delay by `factor` (0.05 to 2)")
+	debug := flag.Bool("debug", false, "add a legacy fraud check that ignores cancellation, and report it as a straggler")
 	flag.Parse()
 	if !(*scale >= 0.05 && *scale <= 2) {
 		fmt.Fprintf(os.Stderr, "checkout: -scale %v: want a factor from 0.05 (shorter delays drown in scheduling noise) to 2 (the run stays under 10s)\n", *scale)
 		os.Exit(2)
 	}
-	if err := run(os.Stdout, *scale); err != nil {
+	do := run
+	if *debug {
+		do = runDebug
+	}
+	if err := do(os.Stdout, *scale); err != nil {
 		fmt.Fprintln(os.Stderr, "checkout:", err)
 		os.Exit(1)
 	}

@@ -148,3 +148,18 @@ func TestRun_Scale(t *testing.T) {
 		require.Contains(t, out.String(), "still running after return: 0 goroutine(s)\n")
 	})
 }
+
+func TestRunDebug_ReportsTheStragglerAndStillFinishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out strings.Builder
+		start := time.Now()
+		require.NoError(t, runDebug(&out, 1))
+		d := scaledDelays(1)
+		require.Equal(t, d.fraudCheck+d.release, time.Since(start), "Wait waited for the straggler, then the reservation went back")
+		report := out.String()
+		require.Contains(t, report, `STRAGGLER   task "fraud-check" (#4) of group "checkout" still running 100ms after the group was cancelled (cause: task "payment" (#1): card declined)`)
+		require.Contains(t, report, ".(*deps).legacyFraudCheck(", "the report carries the straggler's stack")
+		require.Equal(t, 1, strings.Count(report, "STRAGGLER"), "reported once")
+		require.Contains(t, report, "still running after return: 0 goroutine(s)")
+	})
+}
