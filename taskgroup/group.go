@@ -55,7 +55,7 @@ func New(ctx context.Context, opts ...Option) *Group {
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 	}
 	if g.cfg.limit > 0 {
-		g.lim = newLimiter(g, g.cfg.limit)
+		g.lim = newLimiter(g.cfg.limit)
 	}
 	return g
 }
@@ -140,11 +140,7 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 		return false
 	}
 	if g.lim != nil {
-		held := g.cfg.sem != nil
-		if held && !g.lim.reserve(g, idx, name, t, try) {
-			return false
-		}
-		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t, held: held}, try)
+		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
 	if g.cfg.sem != nil && !g.acquire(idx, name, t, try) {
 		return false
@@ -164,21 +160,21 @@ func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool
 func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
 
 // skip ends a task that was counted in the WaitGroup but will not run because
-// the group's context is done (TG7), giving back its permit if it held one.
-func (g *Group) skip(t finisher, held bool) {
+// the group's context is done (TG7), giving back what it held.
+func (g *Group) skip(t finisher) {
 	g.notStarted(t)
-	if held {
-		g.releasePermit()
-	}
+	g.release()
 	g.wg.Done()
 }
 
-// releasePermit gives back a task's permit of the group's semaphore and, in
-// a limited group, the slot it reserved with it.
-func (g *Group) releasePermit() {
-	g.cfg.sem.Release(1)
+// release gives back what a task held while it ran: its permit of the
+// group's semaphore and its slot of the group's limit.
+func (g *Group) release() {
+	if g.cfg.sem != nil {
+		g.cfg.sem.Release(1)
+	}
 	if g.lim != nil {
-		<-g.lim.reserved
+		g.lim.slots.Release(1)
 	}
 }
 
@@ -231,9 +227,7 @@ func (g *Group) ended(idx int, name string, t finisher, err error, abnormal bool
 	if t != nil {
 		t.finish(err)
 	}
-	if g.cfg.sem != nil {
-		g.releasePermit()
-	}
+	g.release()
 	g.wg.Done()
 }
 

@@ -1,35 +1,31 @@
 package taskgroup
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/leash-go/leash/semaphore"
 )
 
 // A limiter runs a limited group's tasks on at most n worker goroutines
-// (TG8). Go hands a task to an idle worker over an unbuffered channel, so it
-// returns only once a worker has taken it: exactly "until a slot is free".
-// While fewer than n workers exist, Go starts one instead. Workers stay for
-// the group's whole life, so a long batch reuses n goroutines instead of
-// starting one per task; Wait ends them once every task has returned.
+// (TG8).
 //
-// A Go blocked on the hand-off must not ignore cancellation (TG8). Rather than
-// pay for a select on every hand-off, the limiter registers a drainer with
-// context.AfterFunc: once the group's context is done, the drainer takes every
-// task handed over and counts it as not started (TG7), as workers do with a
-// task they receive after cancellation.
+// A task holds one of n slots, a permit of a semaphore of the group's own,
+// from the moment Go takes it until the task has ended: so at most n tasks
+// run at once, and Go blocks exactly "until a slot is free or the group's
+// context is done", in the FIFO order of the Go calls. With a slot in hand, Go
+// puts the task on a queue that can hold n and so never blocks, and workers,
+// started one per task up to n and kept for the group's whole life, take the
+// tasks from it. A long batch so reuses n goroutines instead of starting one
+// per task, and the uncontended paths are an atomic compare-and-swap and a
+// buffered channel operation. Wait ends the workers once every task has
+// returned.
 type limiter struct {
 	n       int32
-	live    atomic.Int32 // workers started and not yet ended
-	jobs    chan job
+	live    atomic.Int32         // workers started and not yet ended
+	slots   *semaphore.Semaphore // n permits: a task holds one from Go until it ends
+	jobs    chan job             // capacity n: never full, as the slots bound it
 	workers sync.WaitGroup
-
-	stopDrainer func() bool
-	drained     chan struct{} // closed when the drainer has ended
-
-	// reserved holds a token for every task that has its permit of the
-	// group's semaphore (WithSemaphore with WithLimit): at most n.
-	reserved chan struct{}
 }
 
 type job struct {
@@ -37,98 +33,72 @@ type job struct {
 	t    finisher
 	name string
 	idx  int
-	held bool // the task already holds its permit of the group's semaphore
 }
 
-func newLimiter(g *Group, n int) *limiter {
-	l := &limiter{n: int32(n), jobs: make(chan job), drained: make(chan struct{})}
-	if g.cfg.sem != nil {
-		l.reserved = make(chan struct{}, n)
-	}
-	l.stopDrainer = context.AfterFunc(g.ctx, func() {
-		defer close(l.drained)
-		for j := range l.jobs {
-			g.skip(j.t, j.held)
-		}
-	})
-	return l
+func newLimiter(n int) *limiter {
+	return &limiter{n: int32(n), slots: semaphore.New(int64(n)), jobs: make(chan job, n)}
 }
 
-// start hands j to an idle worker, or to a new one while there are fewer
-// than n. Unless try is set, it then waits for a worker to take it; once the
-// group's context is done, the drainer takes it instead and it is not started
-// (TG7, TG8).
+// start takes a slot for j, waiting for one unless try is set, and then the
+// permit of the group's shared semaphore (WithSemaphore), in that order: a
+// Go waiting for a slot holds no permit that another group could use. Then
+// it queues j for a worker. A task that gets no slot or permit because the
+// group's context is done is not started (TG7, TG8).
 func (l *limiter) start(g *Group, j job, try bool) bool {
-	g.wg.Add(1)
-	select {
-	case l.jobs <- j: // an idle worker took it
-		return true
-	default:
-	}
-	for {
-		live := l.live.Load()
-		if live >= l.n {
-			break
-		}
-		if l.live.CompareAndSwap(live, live+1) {
-			l.workers.Add(1)
-			go l.work(g, j)
-			return true
-		}
-	}
 	if try {
-		if j.held {
-			g.releasePermit()
+		if !l.slots.TryAcquire(1) {
+			return false
 		}
-		g.wg.Done()
+	} else if l.slots.Acquire(g.ctx, 1) != nil {
+		g.notStarted(j.t)
 		return false
 	}
+	if g.cfg.sem != nil && !g.acquire(j.idx, j.name, j.t, try) {
+		l.slots.Release(1)
+		return false
+	}
+	g.wg.Add(1)
 	l.jobs <- j
+	for live := l.live.Load(); live < l.n; live = l.live.Load() {
+		if l.live.CompareAndSwap(live, live+1) {
+			l.workers.Add(1)
+			go l.work(g)
+			break
+		}
+	}
 	return true
 }
 
-// work runs j and then every task handed to it, until Wait closes the jobs
-// channel. A task received after the group's context is done is not started
-// (TG7), so a Go that was blocked never starts its task late. A task that
-// calls runtime.Goexit ends the worker; it starts its own replacement so the
-// group keeps n workers for the Go calls that wait on them.
-func (l *limiter) work(g *Group, j job) {
+// work runs queued tasks until Wait closes the queue. A task taken after the
+// group's context is done is not started (TG7), so a task queued just before
+// the cancellation does not start late. A task that calls runtime.Goexit ends
+// the worker; it starts its own replacement so the group keeps its workers.
+func (l *limiter) work(g *Group) {
 	ended := false
 	defer func() {
 		if !ended {
-			l.workers.Add(1)
-			go l.work(g, job{})
-		} else {
-			l.live.Add(-1)
-		}
-		l.workers.Done()
-	}()
-	for ok := j.c != nil; ; {
-		if ok {
-			if g.ctx.Err() != nil {
-				g.skip(j.t, j.held)
-			} else if g.cfg.obs != nil || j.name != "" {
-				g.runObserved(g.prepare(j.idx, j.name), j.c, j.t) // OB1-OB5
-			} else {
-				g.run(j.idx, j.name, j.c, j.t)
-			}
-		}
-		if j, ok = <-l.jobs; !ok {
-			ended = true
+			go l.work(g) // the replacement takes over this worker's count
 			return
 		}
+		l.live.Add(-1)
+		l.workers.Done()
+	}()
+	for j := range l.jobs {
+		switch {
+		case g.ctx.Err() != nil:
+			g.skip(j.t)
+		case g.cfg.obs != nil || j.name != "":
+			g.runObserved(g.prepare(j.idx, j.name), j.c, j.t) // OB1-OB5
+		default:
+			g.run(j.idx, j.name, j.c, j.t)
+		}
 	}
+	ended = true
 }
 
-// stop ends the workers and the drainer and waits for them; Wait calls it
-// once every task has returned, so no Go can be handing a task over.
-func (l *limiter) stop() {
-	close(l.jobs)
-	l.workers.Wait()
-	if !l.stopDrainer() {
-		<-l.drained
-	}
-}
+// stop ends the workers and waits for them; Wait calls it once every task
+// has returned, so no Go can be queueing a task.
+func (l *limiter) stop() { close(l.jobs); l.workers.Wait() }
 
 // acquire takes the task's permit of the group's shared semaphore
 // (WithSemaphore), waiting in the semaphore's FIFO order unless try is set.
@@ -153,31 +123,4 @@ func (g *Group) acquire(idx int, name string, t finisher, try bool) bool {
 	}
 	g.record(idx, name, err, false)
 	return false
-}
-
-// reserve readies a task of a group with both a limit and a semaphore: it
-// reserves one of the group's n slots, then takes the task's permit of the
-// shared semaphore, both in Go's goroutine and in call order. A Go waiting
-// for a slot so holds no permit that another group could use, and the tasks
-// take their permits in the order of their Go calls. Unless try is set, it
-// waits for both until the group's context is done (TG7, TG8).
-func (l *limiter) reserve(g *Group, idx int, name string, t finisher, try bool) bool {
-	select {
-	case l.reserved <- struct{}{}:
-	default:
-		if try {
-			return false
-		}
-		select {
-		case l.reserved <- struct{}{}:
-		case <-g.ctx.Done():
-			g.notStarted(t)
-			return false
-		}
-	}
-	if !g.acquire(idx, name, t, try) {
-		<-l.reserved
-		return false
-	}
-	return true
 }
