@@ -238,22 +238,6 @@ func (m *model) group(g *group, created, penc key, enc ctxState) *gres {
 			// Wait tells the parent's cancellation from the group's own when
 			// it concludes, after the last task returned.
 			r.parentCancelled = fromParent && C != never && !r.end.less(C)
-			if tolerateKnownBugs && r.parentCancelled && st.cause.kind == causeStopped {
-				// TestBug_StopAfterAStoppedParentHidesItsCancellation: the
-				// group's first own cause (a Stop, or a failure when
-				// fail-fast), given after the parent's, is compared with
-				// the parent's cause, and ErrStopped equals ErrStopped.
-				first := never
-				var cause *cause
-				for _, o := range r.owns {
-					if o.at.less(first) {
-						first, cause = o.at, o.cause
-					}
-				}
-				if cause != nil && cause.kind == causeStopped {
-					r.parentCancelled = false
-				}
-			}
 			slices.SortStableFunc(r.failures, func(a, b *failure) int { return cmpKey(a.at, b.at) })
 			return r
 		}
@@ -377,9 +361,6 @@ func (m *model) echo(o *outcome, end, C key, st ctxState) bool {
 	}
 	if o.kind == outNested && len(o.group.failures) > 0 {
 		return false
-	}
-	if tolerateKnownBugs && o.carriesNestedFailures() {
-		return false // TestBug_EchoCarryingANestedFailureIsListed
 	}
 	atoms := map[string]bool{}
 	addAtoms(atoms, o)
@@ -595,19 +576,4 @@ func (m *model) walkNode(n *node, fn func(n *node, o *nodeOut)) {
 	case kindSpawn:
 		m.walkNode(n.spawn, fn)
 	}
-}
-
-// carriesNestedFailures reports whether the first *taskgroup.Error that
-// errors.As finds in an echo is a nested group's, with failures: an echo of
-// a cause that is a task's failure with a child group's *Error.
-func (o *outcome) carriesNestedFailures() bool {
-	if o.kind != outCause && !(o.kind == outCtx && o.withCause) {
-		return false
-	}
-	c := o.ctx.cause
-	if c.kind != causeTask {
-		return false
-	}
-	f := c.fail.err
-	return f.kind == outNestedPanic || f.kind == outNested && len(f.group.failures) > 0
 }
