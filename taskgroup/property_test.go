@@ -30,7 +30,11 @@ import (
 // and of distinct powers of two ticks, all below a quarter unit; two tasks
 // that acted at the same instant would have the same set of ticks, so each
 // would have started after the other. The parent context ends on a half unit
-// and Stop comes on three quarters, so neither meets a task's act either.
+// and Stop comes on three quarters, so neither meets a task's act either. An
+// outsider that holds permits of the group's semaphore lets them go on a
+// quarter unit: the tasks that start then act a quarter unit and their own
+// ticks after a whole unit, between the acts of the others and the parent's
+// end.
 const (
 	propUnit  = time.Second
 	propTick  = propUnit / (1 << 14) // 12 tasks: 4095 ticks, a quarter unit
@@ -141,9 +145,11 @@ func (p propParent) err() error {
 // propScenario is one drawn case.
 type propScenario struct {
 	tasks          []propTask
-	limit          int // the effective limit; 0: none
-	withLimit      int // WithLimit's n; 0: not given
-	withSemaphore  int // the capacity of WithSemaphore's semaphore; 0: not given
+	limit          int           // the most tasks that can run at once; 0: no bound
+	withLimit      int           // WithLimit's n; 0: not given
+	withSemaphore  int           // the capacity of WithSemaphore's semaphore; 0: not given
+	outside        int           // permits of the semaphore an outsider holds from before New
+	outsideUntil   time.Duration // when the outsider releases them
 	collectAll     bool
 	panicsAsErrors bool
 	stopOnSuccess  bool // First: the first success stops the group
@@ -152,13 +158,15 @@ type propScenario struct {
 	stopAt         time.Duration // when Stop is called; < 0: right after New; propNever: not at all
 }
 
-func (sc *propScenario) options() []taskgroup.Option {
+// options returns the group's options; sem is WithSemaphore's semaphore,
+// nil unless the scenario has one.
+func (sc *propScenario) options(sem *semaphore.Semaphore) []taskgroup.Option {
 	var opts []taskgroup.Option
 	if sc.withLimit > 0 {
 		opts = append(opts, taskgroup.WithLimit(sc.withLimit))
 	}
-	if sc.withSemaphore > 0 {
-		opts = append(opts, taskgroup.WithSemaphore(semaphore.New(int64(sc.withSemaphore))))
+	if sem != nil {
+		opts = append(opts, taskgroup.WithSemaphore(sem))
 	}
 	if sc.collectAll {
 		opts = append(opts, taskgroup.CollectAll())
@@ -219,22 +227,29 @@ func drawPropParent(rt *rapid.T) propParent {
 }
 
 // drawPropLimit sets the scenario's limit: none, WithLimit, WithSemaphore or
-// both. Both are drawn with no more permits than slots, so that the permits
-// bind: with more permits than slots, Go holds a permit while it waits for a
-// slot, and the order of blocked Go calls is up to the scheduler (see
-// TestBug_LimitedGroupHoldsASharedPermitWhileItsGoWaitsForASlot).
+// both, with any number of permits against any number of slots. With a
+// semaphore, an outsider may hold some of its permits from before New and
+// let them go at a quarter unit, so that the group waits for permits it does
+// not hold itself.
 func drawPropLimit(rt *rapid.T, sc *propScenario) {
 	switch rapid.IntRange(0, 3).Draw(rt, "limitKind") {
 	case 1:
 		sc.withLimit = rapid.IntRange(1, 4).Draw(rt, "limit")
-		sc.limit = sc.withLimit
 	case 2:
 		sc.withSemaphore = rapid.IntRange(1, 4).Draw(rt, "permits")
-		sc.limit = sc.withSemaphore
 	case 3:
 		sc.withLimit = rapid.IntRange(1, 4).Draw(rt, "limit")
-		sc.withSemaphore = rapid.IntRange(1, sc.withLimit).Draw(rt, "permits")
-		sc.limit = sc.withSemaphore
+		sc.withSemaphore = rapid.IntRange(1, 4).Draw(rt, "permits")
+	}
+	sc.limit = sc.withLimit
+	if sc.withSemaphore > 0 {
+		if sc.limit == 0 || sc.withSemaphore < sc.limit {
+			sc.limit = sc.withSemaphore
+		}
+		sc.outside = rapid.IntRange(0, sc.withSemaphore).Draw(rt, "outside")
+		if sc.outside > 0 {
+			sc.outsideUntil = time.Duration(rapid.IntRange(0, 5).Draw(rt, "outsideUntil"))*propUnit + propUnit/4
+		}
 	}
 }
 
@@ -269,7 +284,7 @@ type propState int
 const (
 	stIdle     propState = iota // not started (yet)
 	stSleeping                  // started, waiting for its time (or, if coop, the cancellation)
-	stBlocked                   // a spawner waiting in Go for a slot
+	stBlocked                   // a spawner waiting in Go for a slot or a permit
 	stFinished
 )
 
@@ -297,7 +312,11 @@ type propModel struct {
 
 	now         time.Duration
 	running     int
-	waiting     []int // children whose Go waits for a slot, in arrival order
+	slots       int   // WithLimit's slots held: from Go's reservation until the task returns
+	permits     int   // WithSemaphore's permits free
+	waitSlot    []int // tasks whose Go waits for a slot, in arrival order
+	waitPermit  []int // tasks whose Go holds a slot (if limited) and waits for a permit, in arrival order
+	outsideOut  bool  // the outsider has let its permits go
 	top         []int // the tasks the test goroutine hands over, in order
 	nextTop     int
 	testBlocked bool
@@ -316,6 +335,7 @@ func simulate(sc *propScenario) *propModel {
 		endAt: make([]time.Duration, n), result: make([]propResult, n),
 		sawCancel: make([]bool, n), tried: make([]bool, n),
 		winner: -1, doneTask: -1, stopAt: sc.stopAt,
+		permits: sc.withSemaphore - sc.outside, outsideOut: sc.outside == 0,
 	}
 	for id, t := range sc.tasks {
 		m.index[id] = -1
@@ -335,9 +355,9 @@ func simulate(sc *propScenario) *propModel {
 	for !m.quiet() {
 		at, act := m.next()
 		if act == nil {
-			// Every slot is held by a spawner waiting for a slot: nothing
-			// but the group's cancellation can end this (see the package
-			// doc on limits). The test calls Stop then.
+			// Every slot or permit is held by a spawner waiting for one:
+			// nothing but the group's cancellation can end this (see the
+			// package doc on limits). The test calls Stop then.
 			if m.stopAt != propNever {
 				panic("model: deadlock with a Stop pending")
 			}
@@ -353,11 +373,11 @@ func simulate(sc *propScenario) *propModel {
 }
 
 func (m *propModel) quiet() bool {
-	return m.nextTop == len(m.top) && !m.testBlocked && m.running == 0 && len(m.waiting) == 0
+	return m.nextTop == len(m.top) && !m.testBlocked && m.running == 0 && len(m.waitSlot) == 0 && len(m.waitPermit) == 0
 }
 
 // next returns the earliest pending event: a task's act, the parent's end,
-// or Stop.
+// Stop, or the outsider letting its permits go.
 func (m *propModel) next() (time.Duration, func()) {
 	at, act := propNever, func() {}
 	found := false
@@ -371,6 +391,9 @@ func (m *propModel) next() (time.Duration, func()) {
 	}
 	if !m.stopFired && m.stopAt < at {
 		at, act, found = m.stopAt, func() { m.stopFired = true; m.cancel(srcStop, -1) }, true
+	}
+	if !m.outsideOut && m.sc.outsideUntil < at {
+		at, act, found = m.sc.outsideUntil, func() { m.outsideOut = true; m.permits += m.sc.outside }, true
 	}
 	if !found {
 		return 0, nil
@@ -419,24 +442,55 @@ func (m *propModel) act(id int) {
 }
 
 // launch is a call of Go (or TryGo, Spawn) for task id; it reports whether
-// the call blocks.
+// the call blocks. With WithLimit, Go first reserves a slot, waiting for one
+// in arrival order; with WithSemaphore, it then takes a permit, waiting in
+// the semaphore's FIFO order; then the task starts (TG8). TryGo never waits:
+// no free slot, or a free slot but no permit, and it returns false.
 func (m *propModel) launch(id int) bool {
 	m.index[id] = m.nextIdx
 	m.nextIdx++
-	free := m.sc.limit == 0 || m.running < m.sc.limit
+	try := m.sc.tasks[id].via == viaTryGo
 	switch {
 	case m.done: // TG7
 		m.cancelled++
 		return false
-	case free:
-		m.tried[id] = true
-		m.start(id)
-		return false
-	case m.sc.tasks[id].via == viaTryGo:
-		return false
+	case m.sc.withLimit > 0 && m.slots == m.sc.withLimit:
+		if try {
+			return false
+		}
+		m.waitSlot = append(m.waitSlot, id)
+		return true
 	}
-	m.waiting = append(m.waiting, id)
-	return true
+	return m.reserved(id, try)
+}
+
+// reserved goes on with a Go call for task id that has its slot, if the
+// group is limited: it takes a permit, if the group has a semaphore, and
+// starts the task. It reports whether the call blocks, waiting for a permit.
+func (m *propModel) reserved(id int, try bool) bool {
+	if m.sc.withLimit > 0 {
+		m.slots++
+	}
+	if m.sc.withSemaphore > 0 {
+		if m.permits == 0 || len(m.waitPermit) > 0 { // SEM1: no barging
+			if try {
+				m.freeSlot()
+				return false
+			}
+			m.waitPermit = append(m.waitPermit, id)
+			return true
+		}
+		m.permits--
+	}
+	m.tried[id] = true
+	m.start(id)
+	return false
+}
+
+func (m *propModel) freeSlot() {
+	if m.sc.withLimit > 0 {
+		m.slots--
+	}
 }
 
 func (m *propModel) start(id int) {
@@ -451,6 +505,10 @@ func (m *propModel) finish(id int, r propResult) {
 	m.result[id] = r
 	m.endAt[id] = m.now
 	m.running--
+	m.freeSlot()
+	if m.sc.withSemaphore > 0 {
+		m.permits++
+	}
 	switch r {
 	case resFail, resPanic, resGoexit:
 		m.failures = append(m.failures, id)
@@ -480,7 +538,8 @@ func (m *propModel) unblock(id int) {
 }
 
 // cancel is the group's context ending: cancel-aware tasks echo at once, and
-// the tasks blocked Go calls hand over are not started (TG7, TG8).
+// the tasks blocked Go calls hand over, waiting for a slot or a permit, are
+// not started (TG7, TG8).
 func (m *propModel) cancel(by propSource, failed int) {
 	if m.done {
 		return
@@ -496,8 +555,11 @@ func (m *propModel) cancel(by propSource, failed int) {
 			m.finish(id, resEcho)
 		}
 	}
-	waiting := m.waiting
-	m.waiting = nil
+	waiting := append(m.waitPermit, m.waitSlot...)
+	for range m.waitPermit {
+		m.freeSlot()
+	}
+	m.waitSlot, m.waitPermit = nil, nil
 	for _, id := range waiting {
 		m.cancelled++
 		m.unblock(id)
@@ -505,15 +567,27 @@ func (m *propModel) cancel(by propSource, failed int) {
 }
 
 // settle lets everything happen that happens at this instant without time
-// passing: freed slots go to the waiting Go calls in arrival order, and the
-// test goroutine hands over its tasks until one blocks.
+// passing: freed permits go to the Go calls waiting for one, in FIFO order,
+// then freed slots to those waiting for a slot, in arrival order (a task
+// gives back its permit, then its slot); and the test goroutine hands over
+// its tasks until one blocks.
 func (m *propModel) settle() {
 	for {
-		if len(m.waiting) > 0 && m.running < m.sc.limit {
-			id := m.waiting[0]
-			m.waiting = m.waiting[1:]
+		if len(m.waitPermit) > 0 && m.permits > 0 {
+			id := m.waitPermit[0]
+			m.waitPermit = m.waitPermit[1:]
+			m.permits--
+			m.tried[id] = true
 			m.start(id)
 			m.unblock(id)
+			continue
+		}
+		if len(m.waitSlot) > 0 && m.slots < m.sc.withLimit {
+			id := m.waitSlot[0]
+			m.waitSlot = m.waitSlot[1:]
+			if !m.reserved(id, false) {
+				m.unblock(id)
+			}
 			continue
 		}
 		if !m.testBlocked && m.nextTop < len(m.top) {
@@ -562,6 +636,8 @@ type propRun struct {
 	maxRunning atomic.Int32
 
 	parentCause error // the parent's cause; context.DeadlineExceeded for a plain deadline
+
+	sem *semaphore.Semaphore // WithSemaphore's, nil without
 }
 
 func newPropRun(sc *propScenario) *propRun {
@@ -569,6 +645,9 @@ func newPropRun(sc *propScenario) *propRun {
 	for id := range sc.tasks {
 		r.sentinels = append(r.sentinels, fmt.Errorf("task %d failed", id))
 		r.panicErrs = append(r.panicErrs, fmt.Errorf("task %d panicked", id))
+	}
+	if sc.withSemaphore > 0 {
+		r.sem = semaphore.New(int64(sc.withSemaphore))
 	}
 	return r
 }
@@ -582,6 +661,7 @@ func propName(id int) string { return fmt.Sprintf("t%d", id) }
 // withParent calls body with the parent context as drawn, and stops its
 // timers afterwards.
 func (r *propRun) withParent(body func(ctx context.Context)) {
+	defer r.holdOutside()()
 	p := r.sc.parent
 	bg := context.Background()
 	switch p.kind {
@@ -625,6 +705,24 @@ func (r *propRun) withParent(body func(ctx context.Context)) {
 		body(outer.Context())
 	default:
 		body(bg)
+	}
+}
+
+// holdOutside takes the outsider's permits of the group's semaphore and lets
+// them go at sc.outsideUntil. The function it returns stops that timer, and
+// lets them go at once if it has not fired.
+func (r *propRun) holdOutside() func() {
+	if r.sc.outside == 0 {
+		return func() {}
+	}
+	if !r.sem.TryAcquire(int64(r.sc.outside)) {
+		panic("property: the outsider cannot take its permits")
+	}
+	timer := time.AfterFunc(r.sc.outsideUntil, func() { r.sem.Release(int64(r.sc.outside)) })
+	return func() {
+		if timer.Stop() {
+			r.sem.Release(int64(r.sc.outside))
+		}
 	}
 }
 
@@ -730,8 +828,8 @@ func (r *propRun) checkRun(rt *rapid.T, m *propModel, err error, panicked any, e
 	for id, t := range sc.tasks {
 		rt.Logf("task %d: %v", id, t)
 	}
-	rt.Logf("group: limit %d (WithLimit %d, WithSemaphore %d), collectAll %v, panicsAsErrors %v, parent %+v, Stop at %v",
-		sc.limit, sc.withLimit, sc.withSemaphore, sc.collectAll, sc.panicsAsErrors, sc.parent, m.stopAt)
+	rt.Logf("group: limit %d (WithLimit %d, WithSemaphore %d, %d held outside until %v), collectAll %v, panicsAsErrors %v, parent %+v, Stop at %v",
+		sc.limit, sc.withLimit, sc.withSemaphore, sc.outside, sc.outsideUntil, sc.collectAll, sc.panicsAsErrors, sc.parent, m.stopAt)
 	rt.Logf("model: failures %v, cancelled %d, done by %v at %v, ends at %v", m.failures, m.cancelled, m.doneBy, m.doneAt, m.end)
 
 	// TG1: Wait returned once every task had returned, and not later.
@@ -761,6 +859,11 @@ func (r *propRun) checkRun(rt *rapid.T, m *propModel, err error, panicked any, e
 	}
 	if sc.limit > 0 {
 		require.LessOrEqual(rt, int(r.maxRunning.Load()), sc.limit, "TG8: tasks running at once")
+	}
+	if r.sem != nil {
+		st := r.sem.Stats()
+		require.Zero(rt, st.InUse, "every permit is back once Wait returns and the outsider let go")
+		require.Zero(rt, st.Waiters, "nobody waits for a permit once Wait returns")
 	}
 }
 
@@ -922,8 +1025,10 @@ func drawGroupScenario(rt *rapid.T) *propScenario {
 
 // TestGroup_Property_TG1toTG11_MatchesModel draws a group (fail-fast or
 // CollectAll, PanicsAsErrors, WithName, a limit by WithLimit, WithSemaphore
-// or both; a parent that is cancelled, expires or is the context of a group
-// that is stopped; Stop before the tasks or later) and up to 12 tasks that
+// or both, with any number of permits against any number of slots and some
+// permits held by an outsider for a while; a parent that is cancelled,
+// expires or is the context of a group that is stopped; Stop before the
+// tasks or later) and up to 12 tasks that
 // return nil, fail, fail with a context.Canceled of their own or with a
 // nested group's *Error, echo the cancellation at once or late (ctx.Err(),
 // the cause, either wrapped), panic (an error, a string, nil,
@@ -932,13 +1037,14 @@ func drawGroupScenario(rt *rapid.T) *propScenario {
 //
 // It checks the run against a model that simulates the group in fake time:
 // when Wait returns and that every task had returned by then (TG1); which
-// tasks start, and when (TG7, TG8: as soon as a slot is free, in the order
-// the Go calls blocked); TryGo's report; when each task sees the
+// tasks start, and when (TG7, TG8: as soon as a slot, then a permit, is
+// free, in the order the Go calls blocked); TryGo's report (no free slot, or
+// a slot but no permit: false); when each task sees the
 // cancellation, and its cause (TG2); the failures in return order with
 // index, name and error (TG3-TG6); the cancelled count and the parent's
 // cause (TG4); the re-panic and every panic in it (TG5); no cancellation by
-// failures under CollectAll (TG9); the limit (TG8); each Task's Result
-// (TG11); and a second Wait (TG10).
+// failures under CollectAll (TG9); the limit (TG8) and every permit back
+// in the semaphore; each Task's Result (TG11); and a second Wait (TG10).
 func TestGroup_Property_TG1toTG11_MatchesModel(t *testing.T) {
 	rapid.Check(t, groupProperty)
 }
@@ -963,7 +1069,7 @@ func groupProperty(rt *rapid.T) {
 			g        *taskgroup.Group
 		)
 		r.withParent(func(ctx context.Context) {
-			g = taskgroup.New(ctx, sc.options()...)
+			g = taskgroup.New(ctx, sc.options(r.sem)...)
 			r.g = g
 			if m.stopAt < 0 {
 				g.Stop()
@@ -1029,7 +1135,7 @@ func TestMap_Property_TG12_MatchesModel(t *testing.T) {
 							return "not " + f(x), err // Map must not keep it
 						}
 						return f(x), nil
-					}, sc.options()...)
+					}, sc.options(r.sem)...)
 					return err
 				})
 				elapsed = r.since()
@@ -1103,14 +1209,20 @@ func TestFirst_Property_TG13_MatchesModel(t *testing.T) {
 	})
 }
 
-// TestBug_StopAfterAStoppedParentHidesTheParentsCancellation: TG4. The
-// parent, a task's context whose group was stopped, cancels the inner group
-// with cause ErrStopped, and the inner group's task echoes it. Stop on the
-// inner group afterwards changes nothing (the context is already done), yet
-// Wait then returns nil: the group tells its own cancellation from the
-// parent's by comparing context.Cause with the cause it gave itself, and
-// both are ErrStopped.
-func TestBug_StopAfterAStoppedParentHidesTheParentsCancellation(t *testing.T) {
+// The bugs the properties found, fixed since, each as the smallest test that
+// showed it, kept as regression tests. The rapid fail files under
+// testdata/rapid, replayed by every go test, keep the cases that found the
+// first and the third.
+
+// TestRegression_TG4_StopAfterAStoppedParentKeepsTheParentsCancellation:
+// TG4. The parent, a task's context whose group was stopped, cancels the
+// inner group with a cause matching ErrStopped, and the inner group's task
+// echoes it. Stop on the inner group afterwards changes nothing (the context
+// is already done), yet Wait returned nil: the group tells its own
+// cancellation from the parent's by comparing context.Cause with the cause
+// it gave itself, and both were ErrStopped itself. Each Stop now cancels
+// with a cause of its own.
+func TestRegression_TG4_StopAfterAStoppedParentKeepsTheParentsCancellation(t *testing.T) {
 	outer := taskgroup.New(context.Background())
 	defer outer.Wait()
 	inner := taskgroup.New(outer.Context())
@@ -1130,14 +1242,15 @@ func TestBug_StopAfterAStoppedParentHidesTheParentsCancellation(t *testing.T) {
 	require.ErrorIs(t, e.Cause, taskgroup.ErrStopped)
 }
 
-// TestBug_TaskDoneBeforeItsFailureCancelsTheGroup: TG2, TG7. A Task's Done
-// is closed (and Result returns) before the group has recorded the task's
-// failure and cancelled its context, so a goroutine that has seen the task
-// fail can still find the group's context alive and start a new task in a
-// group that has failed. The window is a few instructions wide: with two or
-// more Ps it shows within some thousands of tries, and the test tries for
-// half a second. (Recording the failure before closing Done closes it.)
-func TestBug_TaskDoneBeforeItsFailureCancelsTheGroup(t *testing.T) {
+// TestRegression_TG2_TaskDoneOnlyAfterItsFailureCancelledTheGroup: TG2,
+// TG7. A Task's Done was closed (and Result returned) before the group had
+// recorded the task's failure and cancelled its context, so a goroutine that
+// had seen the task fail could still find the group's context alive and
+// start a new task in a group that had failed. The failure is now recorded
+// before Done closes. The window was a few instructions wide: with two or
+// more Ps it showed within some thousands of tries, and the test tries for
+// half a second.
+func TestRegression_TG2_TaskDoneOnlyAfterItsFailureCancelledTheGroup(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	boom := errors.New("boom")
 	deadline := time.Now().Add(500 * time.Millisecond)
@@ -1155,13 +1268,14 @@ func TestBug_TaskDoneBeforeItsFailureCancelsTheGroup(t *testing.T) {
 	}
 }
 
-// TestBug_EchoOfANestedGroupsFailureIsListedAsAFailure: TG3. A task fails
+// TestRegression_TG3_EchoOfANestedGroupsFailureIsAnEcho: TG3. A task fails
 // with a nested group's *Error, which becomes the group's cause (TG2); a
-// sibling that reports the cancellation with context.Cause(ctx), as TG3 allows,
-// is then listed as a real failure instead of counted as cancelled: isEcho
-// refuses every error that wraps a nested *Error with failures, and this one
-// wraps it only because it is the cause. The same failure is reported twice.
-func TestBug_EchoOfANestedGroupsFailureIsListedAsAFailure(t *testing.T) {
+// sibling that reports the cancellation with context.Cause(ctx), as TG3
+// allows, was then listed as a real failure instead of counted as
+// cancelled, and the same failure reported twice: isEcho refused every error
+// that wraps a nested *Error with failures, and this one wraps it only
+// because it is the cause. Nested failures inside the cause no longer count.
+func TestRegression_TG3_EchoOfANestedGroupsFailureIsAnEcho(t *testing.T) {
 	boom := errors.New("boom")
 	g := taskgroup.New(context.Background())
 	g.Go(func(ctx context.Context) error {
@@ -1179,16 +1293,15 @@ func TestBug_EchoOfANestedGroupsFailureIsListedAsAFailure(t *testing.T) {
 	require.Equal(t, 1, e.Cancelled, "TG3: the echo is counted")
 }
 
-// TestBug_LimitedGroupHoldsASharedPermitWhileItsGoWaitsForASlot: TG8. With
-// WithLimit and WithSemaphore together, Go takes the semaphore's permit first
-// and then waits for a slot of the group's limit, holding the permit while no
-// task of its runs. A semaphore shared "so that groups that share s share its
-// limit" then runs fewer tasks than it has permits: here one task runs, s has
-// two permits, and another group cannot start a task. (It also makes the
-// order of a limited group's blocked Go calls depend on the scheduler: the
-// permits are granted in FIFO order, the slots in the order the callers
-// reach the limiter.)
-func TestBug_LimitedGroupHoldsASharedPermitWhileItsGoWaitsForASlot(t *testing.T) {
+// TestRegression_TG8_LimitedGroupHoldsNoSharedPermitWhileItsGoWaitsForASlot:
+// TG8. With WithLimit and WithSemaphore together, Go took the semaphore's
+// permit first and then waited for a slot of the group's limit, holding the
+// permit while no task of its ran. A semaphore shared "so that groups that
+// share s share its limit" then ran fewer tasks than it had permits: here
+// one task runs, s has two permits, and another group could not start a
+// task. (It also made the order of a limited group's blocked Go calls depend
+// on the scheduler.) Go now takes a slot first, then the permit.
+func TestRegression_TG8_LimitedGroupHoldsNoSharedPermitWhileItsGoWaitsForASlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(2)
 		release := make(chan struct{})
