@@ -130,11 +130,7 @@ func (g *Group) add(name string, c caller, t finisher, try bool) bool {
 	if g.waited.Load() {
 		panic("taskgroup: Go called after Wait returned; a Group runs one batch of tasks, create a new Group with New")
 	}
-	return g.addAt(int(g.next.Add(1)-1), name, c, t, try)
-}
-
-// addAt is add for a task whose index was already taken.
-func (g *Group) addAt(idx int, name string, c caller, t finisher, try bool) bool {
+	idx := int(g.next.Add(1) - 1)
 	if g.ctx.Err() != nil { // TG7
 		g.notStarted(t)
 		return false
