@@ -158,8 +158,8 @@ func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
 // skip ends a task that was counted in the WaitGroup but will not run because
 // the group's context is done (TG7), giving back what it held.
 func (g *Group) skip(t finisher) {
+	g.release() // before a Task's Done closes, as in ended
 	g.notStarted(t)
-	g.release()
 	g.wg.Done()
 }
 
@@ -215,15 +215,16 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 // ended settles a task that has ended with err, and ends it in the group's
 // WaitGroup.
 func (g *Group) ended(idx int, name string, t finisher, err error, abnormal bool) {
-	// Record first: once a Task's Done is closed, its failure has already
-	// cancelled the group (TG2).
+	// Record and release first: once a Task's Done is closed, its failure has
+	// already cancelled the group (TG2), and its slot and permit are free
+	// for the next task (TG8).
 	if err != nil {
 		g.record(idx, name, err, abnormal)
 	}
+	g.release()
 	if t != nil {
 		t.finish(err)
 	}
-	g.release()
 	g.wg.Done()
 }
 
