@@ -8,12 +8,13 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestChaos_TreesOfGroupsLoseNothing draws trees of nested groups whose
-// tasks succeed, fail, panic, exit, block, time out, clean up under a shield,
-// wait on shared semaphores, stop their group or cancel its parent, and
-// checks each against the model: nothing is lost, nothing is invented, nothing
-// is left running (TG1-TG11, SEM2, SH1, ALL3). The package documentation
-// says exactly what is drawn and checked.
+// TestChaos_TreesOfGroupsLoseNothing draws trees of nested groups, some
+// limited and some sharing pools of permits, whose tasks succeed, fail,
+// panic, exit, block, time out, clean up under a shield, wait on shared
+// semaphores, stop their group or cancel its parent, and checks each against
+// the model: nothing is lost, nothing is invented, nothing is left running
+// (TG1-TG11, SEM2, SH1, ALL3). The package documentation says exactly what
+// is drawn and checked.
 func TestChaos_TreesOfGroupsLoseNothing(t *testing.T) {
 	rapid.Check(t, chaosProperty)
 }
@@ -35,11 +36,15 @@ func FuzzChaos(f *testing.F) {
 }
 
 // chaosProperty draws a tree, evaluates the model, runs the tree in a
-// synctest bubble and compares.
+// synctest bubble and compares. A tree whose outcome is up to the scheduler
+// is skipped (see the package documentation on time).
 func chaosProperty(t *rapid.T) {
 	tr := treeGen.Draw(t, "tree")
 	m := newModel(tr)
 	want := m.run()
+	if m.ambiguous != "" {
+		t.Skipf("the outcome is up to the scheduler: %s", m.ambiguous)
+	}
 	var x *execution
 	rapid.SyncTest(t, func(*rapid.T) { x = execute(tr) })
 	if problems := check(m, want, x); len(problems) > 0 {

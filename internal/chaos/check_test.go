@@ -42,8 +42,12 @@ func check(m *model, root *gres, x *execution) []string {
 		c.errorf("SH1: %d shields started, %d entered their cleanup and %d completed it", shields, in, out)
 	}
 	for i, st := range x.stats {
+		name := fmt.Sprintf("sem%d", i)
+		if i >= len(m.tr.sems) {
+			name = fmt.Sprintf("pool%d", i-len(m.tr.sems))
+		}
 		if st.InUse != 0 || st.Waiters != 0 {
-			c.errorf("sem%d: after the tree %d permits are in use and %d Acquires wait", i, st.InUse, st.Waiters)
+			c.errorf("%s: after the tree %d permits are in use and %d Acquires wait", name, st.InUse, st.Waiters)
 		}
 	}
 	// A task the final evaluation did not reach must not have run.

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -185,6 +186,8 @@ func (r *gres) repanics() bool { return r.panicked && !r.g.panicsAsErrors }
 // nodeOut is how one task went.
 type nodeOut struct {
 	started bool
+	refused bool // not started: TryGo found no free slot or permit (not counted as cancelled)
+	racy    bool // refused, but a task that holds a slot returns at the same instant
 	index   int
 	end     key
 	out     *outcome // nil: returned nil
@@ -193,16 +196,67 @@ type nodeOut struct {
 }
 
 type model struct {
-	tr  *tree
-	out []*nodeOut // by node id, for the last evaluation of each node
+	tr     *tree
+	out    []*nodeOut     // by node id, for the last evaluation of each node
+	groups map[int]*group // by id
+
+	// The pooled groups of the last evaluation, by pool and id, and of this
+	// one, by id (pool_test.go).
+	poolIn   map[int]map[int]poolGroup
+	poolSeen map[int]poolGroup
+	// ambiguous says why the outcome of the tree is up to the scheduler;
+	// "" when the model can tell.
+	ambiguous string
 }
 
-func newModel(tr *tree) *model { return &model{tr: tr, out: make([]*nodeOut, tr.nodes)} }
+func newModel(tr *tree) *model {
+	m := &model{tr: tr, out: make([]*nodeOut, tr.nodes), groups: map[int]*group{}}
+	var addGroup func(g *group)
+	var addNode func(n *node)
+	addGroup = func(g *group) {
+		m.groups[g.id] = g
+		for _, n := range g.tasks {
+			addNode(n)
+		}
+	}
+	addNode = func(n *node) {
+		switch n.kind {
+		case kindGroup:
+			addGroup(n.child)
+		case kindSpawn:
+			addNode(n.spawn)
+		}
+	}
+	addGroup(tr.root)
+	return m
+}
+
+// maxRounds bounds the evaluations of a tree with pooled groups.
+const maxRounds = 50
 
 // run evaluates the tree: the root group is created at time 0 under a
-// parent that expires at rootDeadline.
+// parent that expires at rootDeadline. With pooled groups, it evaluates the
+// tree again with the pooled groups the last evaluation found, until they
+// are the same (pool_test.go).
 func (m *model) run() *gres {
-	return m.group(m.tr.root, key{}, at(rootDeadline), ctxState{deadline: true, cause: &cause{kind: causeDeadline}})
+	for round := 1; ; round++ {
+		m.poolSeen = map[int]poolGroup{}
+		r := m.group(m.tr.root, key{}, at(rootDeadline), ctxState{deadline: true, cause: &cause{kind: causeDeadline}})
+		in := m.reachedPools()
+		if maps.EqualFunc(in, m.poolIn, maps.Equal) {
+			m.ambiguous = m.poolsAmbiguity(in)
+			m.walk(m.tr.root, func(n *node, o *nodeOut) {
+				if o.racy && m.ambiguous == "" {
+					m.ambiguous = fmt.Sprintf("n%d's TryGo races with the return of a task that holds a slot", n.id)
+				}
+			})
+			return r
+		}
+		if round == maxRounds {
+			panic(fmt.Sprintf("chaos model: the pooled groups do not settle in %d rounds", maxRounds))
+		}
+		m.poolIn = in
+	}
 }
 
 // group evaluates g, created at created under a parent that is cancelled at
@@ -213,6 +267,7 @@ func (m *model) run() *gres {
 // with it is final.
 func (m *model) group(g *group, created, penc key, enc ctxState) *gres {
 	if penc.less(created) { // TG7: created under a done parent, no task starts
+		delete(m.poolSeen, g.id) // nor asks a pool for a permit
 		r := &gres{g: g, created: created, C: penc, ctx: enc, end: created, parentCancelled: true, cancelled: len(g.tasks)}
 		for i, n := range g.tasks {
 			m.out[n.id] = &nodeOut{index: i, ctx: enc}
@@ -252,7 +307,11 @@ func (m *model) group(g *group, created, penc key, enc ctxState) *gres {
 // state st.
 func (m *model) tasks(g *group, created, C key, st ctxState) *gres {
 	r := &gres{g: g, created: created, C: C, ctx: st, end: created}
-	if g.limit > 0 {
+	switch {
+	case g.pool >= 0:
+		m.pooled(r, g, created, C, st)
+		return r
+	case g.limit > 0:
 		m.limited(r, g, created, C, st)
 		return r
 	}
@@ -285,8 +344,8 @@ func (m *model) tasks(g *group, created, C key, st ctxState) *gres {
 
 // limited evaluates a limited group's tasks (TG8): the first limit start at
 // once; each later one waits in its Go until a running task returns, and is
-// not started if the group's context is done by then (TG7). Limited groups
-// hold only leaf tasks.
+// not started if the group's context is done by then (TG7); a TryGo that
+// finds no free slot returns false. Limited groups hold only leaf tasks.
 func (m *model) limited(r *gres, g *group, created, C key, st ctxState) {
 	var running []key // when the tasks holding a slot return
 	prevGo := created // when the previous Go returned
@@ -294,10 +353,21 @@ func (m *model) limited(r *gres, g *group, created, C key, st ctxState) {
 	for i, n := range g.tasks {
 		var start key
 		if !done {
-			if len(running) < g.limit {
+			switch {
+			case len(running) < g.limit:
 				start = prevGo
 				done = C.less(start)
-			} else {
+			case n.via == viaTryGo && !C.less(prevGo):
+				o := &nodeOut{index: i, refused: true}
+				for _, e := range running {
+					// A task started late acts at once, in its worker,
+					// while TryGo looks for its slot.
+					o.racy = o.racy || e.t == prevGo.t
+				}
+				m.out[n.id] = o
+				m.add(r, n, o, C, st)
+				continue
+			default:
 				j := 0
 				for k, e := range running {
 					if e.less(running[j]) {
@@ -326,7 +396,9 @@ func (m *model) limited(r *gres, g *group, created, C key, st ctxState) {
 // add files a task's outcome in its group's report (TG3, TG4).
 func (m *model) add(r *gres, n *node, o *nodeOut, C key, st ctxState) {
 	if !o.started {
-		r.cancelled++
+		if !o.refused {
+			r.cancelled++ // TG7
+		}
 		return
 	}
 	if r.end.less(o.end) {

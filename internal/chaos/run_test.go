@@ -40,6 +40,9 @@ type execution struct {
 	sems []*semaphore.Semaphore
 	held []atomic.Int64 // permits of each semaphore held by tasks
 
+	pools   []*semaphore.Semaphore // shared by the pooled groups (WithSemaphore)
+	running []atomic.Int64         // tasks of each pool's groups running
+
 	ran   []atomic.Bool   // by node id: the task's function was called
 	ends  []time.Duration // by node id: when it returned, panicked or exited
 	tryGo []atomic.Int32  // by node id: 1 TryGo returned true, 2 false
@@ -52,7 +55,7 @@ type execution struct {
 
 	rootErr   error
 	rootPanic any
-	stats     []semaphore.Stats
+	stats     []semaphore.Stats // of the semaphores, then of the pools
 }
 
 type taskResult struct {
@@ -66,6 +69,7 @@ func execute(tr *tree) *execution {
 		tr:      tr,
 		t0:      time.Now(),
 		held:    make([]atomic.Int64, len(tr.sems)),
+		running: make([]atomic.Int64, len(tr.sems)),
 		ran:     make([]atomic.Bool, tr.nodes),
 		ends:    make([]time.Duration, tr.nodes),
 		tryGo:   make([]atomic.Int32, tr.nodes),
@@ -73,11 +77,12 @@ func execute(tr *tree) *execution {
 	}
 	for _, c := range tr.sems {
 		x.sems = append(x.sems, semaphore.New(c))
+		x.pools = append(x.pools, semaphore.New(c))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), rootDeadline)
 	defer cancel()
 	x.rootPanic, x.rootErr = catch(func() error { return x.group(tr.root, ctx) })
-	for _, s := range x.sems {
+	for _, s := range append(x.sems, x.pools...) {
 		x.stats = append(x.stats, s.Stats())
 	}
 	return x
@@ -135,6 +140,9 @@ func (x *execution) group(g *group, parent context.Context) error {
 	}
 	if g.limit > 0 {
 		opts = append(opts, taskgroup.WithLimit(g.limit))
+	}
+	if g.pool >= 0 {
+		opts = append(opts, taskgroup.WithSemaphore(x.pools[g.pool]))
 	}
 	tg := taskgroup.New(pctx, opts...)
 	run := &groupRun{x: x, g: g, tg: tg, cancelParent: cancelParent}
@@ -216,7 +224,9 @@ func (r *groupRun) start(n *node) {
 	}
 }
 
-// task returns the function of task n.
+// task returns the function of task n. A task of a pooled group holds a
+// permit of the pool while it runs, and acts at its times rolled on past
+// its start (node.rolled).
 func (r *groupRun) task(n *node) func(ctx context.Context) error {
 	x := r.x
 	return func(ctx context.Context) error {
@@ -224,6 +234,13 @@ func (r *groupRun) task(n *node) func(ctx context.Context) error {
 			x.problemf("n%d: its function was called twice", n.id)
 		}
 		defer func() { x.ends[n.id] = time.Since(x.t0) }() // also on panic and Goexit
+		if p := r.g.pool; p >= 0 {
+			if running, capacity := x.running[p].Add(1), x.tr.sems[p]; running > capacity {
+				x.problemf("n%d: TG8: %d tasks of pool%d's groups run at once; it has %d permits", n.id, running, p, capacity)
+			}
+			defer x.running[p].Add(-1)
+			return r.do(ctx, n.rolled(time.Since(x.t0)))
+		}
 		return r.do(ctx, n)
 	}
 }

@@ -15,7 +15,7 @@ const (
 	maxDepth    = 3   // groups nested below the root: 4 levels with it
 	maxFanout   = 12  // tasks a group starts with
 	maxSpawns   = 2   // a spawned task may spawn, up to this depth
-	maxSems     = 2   // shared semaphores
+	maxSems     = 2   // shared semaphores, and pools as many
 	maxCapacity = 4   // their capacity
 	maxLimit    = 3   // WithLimit(1..maxLimit)
 )
@@ -55,7 +55,7 @@ const (
 	viaGoNamed
 	viaSpawn
 	viaSpawnNamed
-	viaTryGo // last: limited groups draw from the others
+	viaTryGo // last: limited groups once drew only the others, so their old draws never reach it
 )
 
 var viaNames = [...]string{"Go", "GoNamed", "Spawn", "SpawnNamed", "TryGo"}
@@ -103,10 +103,15 @@ type group struct {
 	id             int
 	named          bool
 	limit          int
+	pool           int // WithSemaphore(pools[pool]); -1 for none
 	collectAll     bool
 	panicsAsErrors bool
 	tasks          []*node
 }
+
+// leafOnly reports whether the group holds only leaf tasks: a limited or
+// pooled group, whose tasks may start late.
+func (g *group) leafOnly() bool { return g.limit > 0 || g.pool >= 0 }
 
 func (g *group) name() string {
 	if g.named {
@@ -115,10 +120,13 @@ func (g *group) name() string {
 	return ""
 }
 
-// A tree is the root group and the shared semaphores.
+// A tree is the root group and the shared semaphores. It has as many pools,
+// the semaphores that groups share with WithSemaphore, of the same
+// capacities: drawn once for both, so that the draws of a tree without
+// pooled groups are what they were before pools (see drawTree).
 type tree struct {
 	root   *group
-	sems   []int64 // capacities
+	sems   []int64 // capacities, of the semaphores and of the pools
 	nodes  int
 	groups int
 }
@@ -139,6 +147,15 @@ func drawTree(t *rapid.T) *tree {
 	// Small draws, which rapid favours and shrinks towards, allow big trees
 	// here; the trees still shrink, as the tasks of each group and the kind
 	// of each task do.
+	//
+	// The rapid fail files under testdata/rapid are regression seeds: they
+	// must still draw the trees that found the bugs. So what was added later
+	// takes no draw of its own where an old tree has one: the pools have the
+	// semaphores' capacities; a group's pool comes from its id and a new
+	// high bit of its options, which old draws (recorded with the old bit
+	// length) never set; and a limited group's TryGo is the top of a wider
+	// range of vias, which they never reach.
+	// TestChaos_FailFilesDrawTheTreesThatFoundTheBugs checks it.
 	g := &gen{
 		tr:       &tree{},
 		budget:   maxNodes - rapid.IntRange(0, maxNodes-1).Draw(t, "fewer tasks"),
@@ -172,19 +189,26 @@ func (g *gen) group(t *rapid.T, depth, after int) *group {
 	return rapid.Custom(func(t *rapid.T) *group {
 		gr := &group{id: g.tr.groups}
 		g.tr.groups++
-		opts := rapid.IntRange(0, 7).Draw(t, "options")
+		opts := rapid.IntRange(0, 15).Draw(t, "options")
 		gr.collectAll = opts&1 != 0
 		gr.panicsAsErrors = opts&2 != 0
 		gr.named = opts&4 != 0
-		if rapid.IntRange(0, 4).Draw(t, "limited") == 4 {
+		limited := rapid.IntRange(0, 4).Draw(t, "limited")
+		if limited == 4 {
 			gr.limit = rapid.IntRange(1, maxLimit).Draw(t, "limit")
+		}
+		// About one group in five below the root uses a pool, a third of
+		// them limited too; groups share the pools by their ids.
+		gr.pool = -1
+		if opts&8 != 0 && limited >= 2 && depth > 0 {
+			gr.pool = gr.id % len(g.tr.sems)
 		}
 		task := rapid.Custom(func(t *rapid.T) *node {
 			if g.budget <= 0 {
 				rapid.Bool().Draw(t, "spare") // a Custom generator must draw
 				return nil
 			}
-			return g.draw(t, depth, after, gr.limit > 0, 0)
+			return g.draw(t, depth, after, gr, 0)
 		})
 		least := 0 // an empty group is a case too, but not a tree without tasks
 		switch depth {
@@ -202,33 +226,48 @@ func (g *gen) group(t *rapid.T, depth, after int) *group {
 	}).Draw(t, "group")
 }
 
-// node draws a task of a group depth below the root, whose times are later
-// than second after.
-func (g *gen) node(t *rapid.T, depth, after int, limited bool, spawns int) *node {
-	return rapid.Custom(func(t *rapid.T) *node { return g.draw(t, depth, after, limited, spawns) }).Draw(t, "node")
+// node draws a task of group gr, depth below the root, whose times are
+// later than second after.
+func (g *gen) node(t *rapid.T, depth, after int, gr *group, spawns int) *node {
+	return rapid.Custom(func(t *rapid.T) *node { return g.draw(t, depth, after, gr, spawns) }).Draw(t, "node")
 }
 
-// draw draws a task; small draws make simple tasks, for shrinking. Where
-// depth and budget allow, half the tasks run a child group, and a ninth of
-// the others spawn a sibling.
-func (g *gen) draw(t *rapid.T, depth, after int, limited bool, spawns int) *node {
+// poolKinds are the tasks a pooled group holds: leaf tasks that return at
+// their own time whatever their context does (a shield entered at its time,
+// a WaitFor around a function that ignores its context). So no two tasks of
+// pooled groups return at the same instant, and no two permits come back
+// together (pool_test.go).
+var poolKinds = []kind{kindSucceed, kindIgnore, kindFail, kindFailCanceled, kindPanic, kindGoexit,
+	kindWaitFor, kindShield, kindStop, kindCancelParent}
+
+// draw draws a task of group gr; small draws make simple tasks, for
+// shrinking. Where depth and budget allow, half the tasks run a child group,
+// and a ninth of the others spawn a sibling.
+func (g *gen) draw(t *rapid.T, depth, after int, gr *group, spawns int) *node {
 	g.budget--
 	n := &node{id: g.tr.nodes}
 	g.tr.nodes++
+	leafOnly := gr.leafOnly()
 	switch {
-	case !limited && g.groups && depth < g.maxDepth && g.budget > 0 && half(t):
+	case !leafOnly && g.groups && depth < g.maxDepth && g.budget > 0 && half(t):
 		n.kind = kindGroup
-	case !limited && spawns < maxSpawns && g.budget > 0 && flip(t) && flip(t):
+	case !leafOnly && spawns < maxSpawns && g.budget > 0 && flip(t) && flip(t):
 		n.kind = kindSpawn
+	case gr.pool >= 0:
+		n.kind = rapid.SampledFrom(poolKinds).Draw(t, "pool leaf")
 	default:
 		n.kind = kind(rapid.IntRange(0, numLeafKinds-1).Draw(t, "leaf"))
 	}
-	vias := int(viaTryGo)
-	if limited {
-		vias-- // no TryGo: it fails when no slot is free
-	}
-	n.via = via(rapid.IntRange(0, vias).Draw(t, "via"))
+	n.via = via(rapid.IntRange(0, int(viaTryGo)).Draw(t, "via"))
 	n.variant = uint8(rapid.IntRange(0, 3).Draw(t, "variant"))
+	if gr.pool >= 0 {
+		switch n.kind {
+		case kindWaitFor:
+			n.variant |= 1 // its function ignores its context
+		case kindShield:
+			n.variant &^= 1 // entered at its time, not on cancellation
+		}
+	}
 	sec, a := g.at(t, after)
 	n.a = a
 	switch n.kind {
@@ -244,7 +283,7 @@ func (g *gen) draw(t *rapid.T, depth, after int, limited bool, spawns int) *node
 	case kindGroup:
 		n.child = g.group(t, depth+1, sec)
 	case kindSpawn:
-		n.spawn = g.node(t, depth, sec, false, spawns+1)
+		n.spawn = g.node(t, depth, sec, gr, spawns+1)
 	}
 	return n
 }
@@ -271,6 +310,9 @@ func (g *group) print(b *strings.Builder, indent string) {
 	}
 	if g.limit > 0 {
 		fmt.Fprintf(b, " WithLimit(%d)", g.limit)
+	}
+	if g.pool >= 0 {
+		fmt.Fprintf(b, " WithSemaphore(pool%d)", g.pool)
 	}
 	b.WriteString("\n")
 	for i, n := range g.tasks {
