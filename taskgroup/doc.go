@@ -132,5 +132,21 @@
 // A limited group's Go that blocks on a group whose limit is taken by tasks
 // that wait for something only a later task would do waits until the group's
 // context is done, as any bounded queue would: the limit is the caller's
-// promise that n tasks can make progress on their own.
+// promise that n tasks can make progress on their own. Blocked Go calls get
+// their slots in the order they blocked. With both WithLimit and
+// WithSemaphore, Go takes a slot first and then a permit, and a task gives
+// both back before its Task's Done closes.
+//
+// TaskError.Index counts every call of Go, GoNamed, TryGo and Spawn on the
+// group, in order, including a TryGo that returned false for want of a slot:
+// the index is taken before the slot is looked for.
+//
+// Error.Cause tells whether the parent had cancelled the group by the time
+// Wait settled the outcome: a parent cancelled after every task returned but
+// before Wait was called still counts, although no task saw it (with no
+// failures and no echo, Wait returns nil all the same, TG4).
+//
+// Wait returns once every task's function has returned; the goroutine that
+// ran the last one may take a moment more to exit, as with any WaitGroup, so
+// runtime.NumGoroutine read at once can count it.
 package taskgroup
