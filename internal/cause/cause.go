@@ -18,13 +18,13 @@ func Of(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
-	return Join(err, context.Cause(ctx))
+	return join(err, context.Cause(ctx))
 }
 
-// Join returns an error that matches both err (a context's Err) and cause
+// join returns an error that matches both err (a context's Err) and cause
 // under errors.Is: cause itself when it already matches err, err when cause is
 // nil, otherwise an *Error holding both.
-func Join(err, cause error) error {
+func join(err, cause error) error {
 	if cause == nil || errors.Is(cause, err) {
 		if cause == nil {
 			return err
