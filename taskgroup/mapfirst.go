@@ -51,6 +51,9 @@ var ErrNoFunctions = errors.New("taskgroup: First called with no functions")
 // to the same answer. If none succeeds, the error is an *Error listing every
 // failure (or the parent's cancellation). With no functions, First returns
 // ErrNoFunctions. A panic in any fn is re-raised once all have returned (TG5).
+//
+// First starts the functions in order; one that has not been started when
+// another has already succeeded is not started at all (TG7).
 func First[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
 	if len(fns) == 0 {

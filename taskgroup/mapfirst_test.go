@@ -137,10 +137,15 @@ func TestFirst_TG13_ReturnsTheFirstSuccessAndCancelsTheOthers(t *testing.T) {
 func TestFirst_TG13_ReturnsOnlyAfterEveryFunction(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var slowDone atomic.Bool
+		slowStarted := make(chan struct{})
 		start := time.Now()
 		v, err := taskgroup.First(t.Context(),
-			func(context.Context) (int, error) { return 1, nil },
 			func(context.Context) (int, error) {
+				<-slowStarted // win only once the slow one runs: a function not yet started when one wins is not started
+				return 1, nil
+			},
+			func(context.Context) (int, error) {
+				close(slowStarted)
 				time.Sleep(3 * time.Second) // ignores cancellation
 				slowDone.Store(true)
 				return 2, nil
@@ -150,6 +155,23 @@ func TestFirst_TG13_ReturnsOnlyAfterEveryFunction(t *testing.T) {
 		require.Equal(t, 1, v)
 		require.True(t, slowDone.Load())
 		require.Equal(t, 3*time.Second, time.Since(start))
+	})
+}
+
+func TestFirst_TG13_AWinnerLeavesLaterFunctionsUnstarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int32
+		v, err := taskgroup.First(t.Context(),
+			func(context.Context) (int, error) { return 1, nil },
+			func(context.Context) (int, error) {
+				time.Sleep(time.Second) // as long as it takes First to call Go again
+				ran.Add(1)
+				return 2, nil
+			},
+		)
+		require.NoError(t, err)
+		require.Equal(t, 1, v)
+		require.LessOrEqual(t, ran.Load(), int32(1), "started or not, the second never wins")
 	})
 }
 
@@ -184,12 +206,19 @@ func TestFirst_TG13_NoFunctionsIsAnError(t *testing.T) {
 }
 
 func TestFirst_TG13_PanicIsReraised(t *testing.T) {
+	panicking := make(chan struct{})
 	require.Panics(t, func() {
 		_, _ = taskgroup.First(t.Context(),
-			func(context.Context) (int, error) { return 1, nil },
-			func(context.Context) (int, error) { panic("boom") },
+			func(context.Context) (int, error) {
+				<-panicking // win only once the other has started, so that it runs
+				return 1, nil
+			},
+			func(context.Context) (int, error) {
+				close(panicking)
+				panic("boom")
+			},
 		)
-	})
+	}, "a winner does not hide another function's panic")
 }
 
 func TestFirst_TG13_CancelledParentMatchesErrAndCause(t *testing.T) {
