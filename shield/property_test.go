@@ -17,7 +17,8 @@ import (
 // the shield's d, fn's run time, whether fn returns when its context ends and
 // what it returns, and checks Do against SH1 and SH2. Events sit on whole
 // units (the shield's deadline), half units (the parent's) and quarter units
-// (fn's own finishing), so that no two coincide.
+// (fn's own finishing), so that no two coincide. Every case runs in a
+// testing/synctest bubble (rapid.SyncTest), so its sleeps take fake time.
 func TestDo_SH1SH2_Property(t *testing.T) {
 	const u = time.Second
 	rapid.Check(t, func(rt *rapid.T) {
