@@ -26,14 +26,13 @@ type Group struct {
 
 	wg     sync.WaitGroup // counts the tasks that were started and have not ended
 	next   atomic.Int64   // the index the next task gets
-	waited atomic.Bool    // Wait has returned: Go panics (TG10)
+	waited atomic.Bool    // Wait has settled the outcome: Go panics (TG10)
 
 	mu        sync.Mutex
 	failures  []*TaskError
 	cancelled int
 	panicked  bool
 	ownCause  error  // the cause the group cancelled itself with, first one only
-	concluded bool   // Wait has settled the outcome
 	outcome   *Error // what Wait reports; nil for success
 }
 
@@ -138,8 +137,11 @@ func (g *Group) add(name string, c caller, t finisher, try bool) bool {
 	if g.lim != nil {
 		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
 	}
-	if g.cfg.sem != nil && !g.acquire(idx, name, t, try) {
-		return false
+	if s := g.cfg.sem; s != nil {
+		if err := take(g.ctx, s, try); err != nil {
+			g.refuse(idx, name, t, err)
+			return false
+		}
 	}
 	g.wg.Add(1)
 	switch f, ok := c.(goFunc); {
@@ -200,16 +202,23 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 	defer func() {
 		abnormal := !returned
 		if abnormal {
-			if v := recover(); v != nil {
-				err = (*PanicError)(panics.Capture(v))
-			} else {
-				err = ErrGoexit
-			}
+			err = abnormalError(recover())
 		}
 		g.ended(idx, name, t, err, abnormal)
 	}()
 	err = c.call(g.ctx, idx)
 	returned = true
+}
+
+// abnormalError is the error of a task that did not return: its panic,
+// recovered as v in the panicking goroutine's deferred function and captured
+// there with its stack (TG5), or ErrGoexit when v is nil (TG6; a panic(nil)
+// recovers as a *runtime.PanicNilError).
+func abnormalError(v any) error {
+	if v != nil {
+		return (*PanicError)(panics.Capture(v))
+	}
+	return ErrGoexit
 }
 
 // ended settles a task that has ended with err, and ends it in the group's
@@ -322,7 +331,7 @@ func (g *Group) Wait() error {
 		g.cfg.obs.close() // before conclude cancels the context: no report after Wait (OB4)
 	}
 	g.mu.Lock()
-	if !g.concluded {
+	if !g.waited.Load() {
 		g.conclude()
 	}
 	outcome, repanic := g.outcome, g.panicked && !g.cfg.panicsAsErrors
@@ -340,7 +349,6 @@ func (g *Group) Wait() error {
 // ended. g.mu is held: a concurrent Wait waits for it, briefly, as no task is
 // left to wait for.
 func (g *Group) conclude() {
-	g.concluded = true
 	g.waited.Store(true)
 	if g.lim != nil {
 		g.lim.stop()

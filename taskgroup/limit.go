@@ -1,6 +1,8 @@
 package taskgroup
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -45,17 +47,16 @@ func newLimiter(n int) *limiter {
 // it queues j for a worker. A task that gets no slot or permit because the
 // group's context is done is not started (TG7, TG8).
 func (l *limiter) start(g *Group, j job, try bool) bool {
-	if try {
-		if !l.slots.TryAcquire(1) {
-			return false
-		}
-	} else if l.slots.Acquire(g.ctx, 1) != nil {
-		g.notStarted(j.t)
+	if err := take(g.ctx, l.slots, try); err != nil {
+		g.refuse(j.idx, j.name, j.t, err)
 		return false
 	}
-	if g.cfg.sem != nil && !g.acquire(j.idx, j.name, j.t, try) {
-		l.slots.Release(1)
-		return false
+	if s := g.cfg.sem; s != nil {
+		if err := take(g.ctx, s, try); err != nil {
+			l.slots.Release(1) // before a Task's Done closes, as in ended
+			g.refuse(j.idx, j.name, j.t, err)
+			return false
+		}
 	}
 	g.wg.Add(1)
 	l.jobs <- j
@@ -100,27 +101,37 @@ func (l *limiter) work(g *Group) {
 // has returned, so no Go can be queueing a task.
 func (l *limiter) stop() { close(l.jobs); l.workers.Wait() }
 
-// acquire takes the task's permit of the group's shared semaphore
-// (WithSemaphore), waiting in the semaphore's FIFO order unless try is set.
-// A task that gets no permit is not started: on cancellation it counts as
-// cancelled (TG7); when the semaphore is closed or too small for one permit,
-// it fails with the semaphore's error, as a task it is.
-func (g *Group) acquire(idx int, name string, t finisher, try bool) bool {
-	s := g.cfg.sem
-	if try {
-		return s.TryAcquire(1)
+// errBusy is take's answer to TryGo when no permit is free: the task is
+// simply not started.
+var errBusy = errors.New("taskgroup: no free slot")
+
+// take takes one permit of s for a task: a slot of the group's limit, or a
+// permit of its shared semaphore. Unless try is set, it waits in s's FIFO
+// order until ctx is done.
+func take(ctx context.Context, s *semaphore.Semaphore, try bool) error {
+	if !try {
+		return s.Acquire(ctx, 1)
 	}
-	err := s.Acquire(g.ctx, 1)
-	if err == nil {
-		return true
+	if !s.TryAcquire(1) {
+		return errBusy
 	}
-	if g.ctx.Err() != nil {
+	return nil
+}
+
+// refuse ends a task that take could not start. A TryGo that found nothing
+// free counts nothing; a task stopped by the group's cancellation counts as
+// cancelled (TG7); a task refused by a closed semaphore, or one too small for
+// one permit, fails with the semaphore's error, as a task it is, recorded
+// before its Task's Done closes (TG2).
+func (g *Group) refuse(idx int, name string, t finisher, err error) {
+	switch {
+	case err == errBusy:
+	case g.ctx.Err() != nil:
 		g.notStarted(t)
-		return false
+	default:
+		g.record(idx, name, err, false)
+		if t != nil {
+			t.finish(err)
+		}
 	}
-	if t != nil {
-		t.finish(err)
-	}
-	g.record(idx, name, err, false)
-	return false
 }

@@ -141,11 +141,7 @@ type nodeKey struct{}
 // (OB2), its pprof labels (OB1), its place in the tree (OB5) and the watch for
 // its cancellation that starts straggler reports (OB4).
 func (g *Group) newObserved(parent context.Context) {
-	o := g.cfg.obs
-	if o == nil {
-		o = &observer{}
-		g.cfg.obs = o
-	}
+	o := g.cfg.observer()
 	o.name = g.cfg.name
 	o.start = time.Now()
 	ctx := parent
@@ -282,13 +278,13 @@ func (r *taskRun) onStart() { r.o.hooks.OnStart(r.info) }
 // as v, or ErrGoexit. With a logger, it is logged now, in the task's
 // goroutine, and not only when Wait re-panics (OB3).
 func (r *taskRun) abnormal(v any) error {
-	if v != nil {
-		p := panics.Capture(v)
-		r.o.logPanic(r.ctx, r.info, p)
-		return (*PanicError)(p)
+	err := abnormalError(v)
+	if p, ok := err.(*PanicError); ok {
+		r.o.logPanic(r.ctx, r.info, (*panics.Error)(p))
+	} else {
+		r.o.logGoexit(r.ctx, r.info)
 	}
-	r.o.logGoexit(r.ctx, r.info)
-	return ErrGoexit
+	return err
 }
 
 // stop ends what start began, and calls OnDone.
