@@ -150,10 +150,12 @@ func goroutineLabels(t *testing.T) []string {
 	return regexp.MustCompile(`(?m)^# labels: (\{.*\})$`).FindAllString(buf.String(), -1)
 }
 
-func TestLabels_OB1_NamedTaskRunsUnderGroupAndTaskLabels(t *testing.T) {
+// labelsWhileParked starts a task with launch, reads the goroutine profile's
+// labels while the task runs, then lets it return and waits with wait.
+func labelsWhileParked(t *testing.T, launch func(task func(context.Context) error), wait func() error) []string {
+	t.Helper()
 	release, started := make(chan struct{}), make(chan struct{})
-	g := taskgroup.New(t.Context(), taskgroup.WithName("ob1-checkout"))
-	g.GoNamed("ob1-payment", func(context.Context) error {
+	launch(func(context.Context) error {
 		close(started)
 		<-release
 		return nil
@@ -161,37 +163,25 @@ func TestLabels_OB1_NamedTaskRunsUnderGroupAndTaskLabels(t *testing.T) {
 	<-started
 	labels := goroutineLabels(t)
 	close(release)
-	require.NoError(t, g.Wait())
+	require.NoError(t, wait())
+	return labels
+}
+
+func TestLabels_OB1_NamedTaskRunsUnderGroupAndTaskLabels(t *testing.T) {
+	g := taskgroup.New(t.Context(), taskgroup.WithName("ob1-checkout"))
+	labels := labelsWhileParked(t, func(task func(context.Context) error) { g.GoNamed("ob1-payment", task) }, g.Wait)
 	require.Contains(t, labels, `# labels: {"group":"ob1-checkout", "task":"ob1-payment"}`)
 }
 
 func TestLabels_OB1_UnnamedTaskOfNamedGroupRunsUnderGroupLabel(t *testing.T) {
-	release, started := make(chan struct{}), make(chan struct{})
 	g := taskgroup.New(t.Context(), taskgroup.WithName("ob1-fanout"))
-	g.Go(func(context.Context) error {
-		close(started)
-		<-release
-		return nil
-	})
-	<-started
-	labels := goroutineLabels(t)
-	close(release)
-	require.NoError(t, g.Wait())
+	labels := labelsWhileParked(t, g.Go, g.Wait)
 	require.Contains(t, labels, `# labels: {"group":"ob1-fanout"}`)
 }
 
 func TestLabels_OB1_NamedTaskOfUnnamedGroupRunsUnderTaskLabel(t *testing.T) {
-	release, started := make(chan struct{}), make(chan struct{})
 	g := taskgroup.New(t.Context())
-	g.GoNamed("ob1-lonely", func(context.Context) error {
-		close(started)
-		<-release
-		return nil
-	})
-	<-started
-	labels := goroutineLabels(t)
-	close(release)
-	require.NoError(t, g.Wait())
+	labels := labelsWhileParked(t, func(task func(context.Context) error) { g.GoNamed("ob1-lonely", task) }, g.Wait)
 	require.Contains(t, labels, `# labels: {"task":"ob1-lonely"}`)
 }
 
@@ -220,21 +210,14 @@ func TestLabels_OB1_TaskContextCarriesTheLabelsForPprofDo(t *testing.T) {
 }
 
 func TestLabels_OB1_NestedGroupDoesNotInheritTheOuterTaskLabel(t *testing.T) {
-	release, started := make(chan struct{}), make(chan struct{})
 	outer := taskgroup.New(t.Context(), taskgroup.WithName("ob1-outer"))
-	outer.GoNamed("ob1-spawner", func(ctx context.Context) error {
-		inner := taskgroup.New(ctx, taskgroup.WithName("ob1-inner"))
-		inner.Go(func(context.Context) error {
-			close(started)
-			<-release
-			return nil
+	labels := labelsWhileParked(t, func(task func(context.Context) error) {
+		outer.GoNamed("ob1-spawner", func(ctx context.Context) error {
+			inner := taskgroup.New(ctx, taskgroup.WithName("ob1-inner"))
+			inner.Go(task)
+			return inner.Wait()
 		})
-		return inner.Wait()
-	})
-	<-started
-	labels := goroutineLabels(t)
-	close(release)
-	require.NoError(t, outer.Wait())
+	}, outer.Wait)
 	require.Contains(t, labels, `# labels: {"group":"ob1-inner", "task":""}`)
 }
 
