@@ -26,13 +26,9 @@ func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T,
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
 	if child.Err() != nil {
-		// ctx was done, or d ran out, before fn could start: fn cannot
-		// finish first, so it is abandoned before it starts, whatever it
-		// does (a select would let a quick fn win the race now and then).
-		f := &flight[T]{fn: fn, what: "Call", done: make(chan struct{})}
-		abandoned.Add(1)
-		f.state.Store(gaveUp)
-		go f.run()
+		// ctx was done, or d ran out, before fn could start: fn has lost
+		// already (a select would let a quick fn win now and then).
+		launchAbandoned("Call", fn)
 		var zero T
 		return zero, abandonment(ctx, child, start, "Call", d, 0)
 	}

@@ -24,7 +24,7 @@ type flight[T any] struct {
 	fn    func() (T, error)
 	what  string        // "WaitFor" or "Call", for the log
 	state atomic.Int32  // running, then finished or gaveUp
-	done  chan struct{} // closed once out is set, unless the flight was abandoned
+	done  chan struct{} // closed once out is set, unless the flight was abandoned; nil from launchAbandoned
 	out   outcome[T]
 }
 
@@ -42,10 +42,24 @@ type outcome[T any] struct {
 	goexit bool
 }
 
+// launch starts fn in a goroutine of its own, for the caller to wait for or
+// abandon.
 func launch[T any](what string, fn func() (T, error)) *flight[T] {
 	f := &flight[T]{fn: fn, what: what, done: make(chan struct{})}
 	go f.run()
 	return f
+}
+
+// launchAbandoned starts fn in a goroutine of its own that is abandoned from
+// the start, counted by Abandoned until fn returns, as if abandon had won at
+// once. It is for a caller whose context ended before fn could start, so that
+// fn cannot win a race it has already lost. Nobody waits, so there is no done
+// channel.
+func launchAbandoned[T any](what string, fn func() (T, error)) {
+	f := &flight[T]{fn: fn, what: what}
+	abandoned.Add(1)
+	f.state.Store(gaveUp)
+	go f.run()
 }
 
 func (f *flight[T]) run() {

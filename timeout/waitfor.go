@@ -21,7 +21,12 @@ func WaitFor(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 		panic("timeout: WaitFor with a nil fn")
 	}
 	if len(opts) != 0 {
-		return waitForOptions(ctx, d, fn, opts)
+		if o := collect(opts); o.hasGrace {
+			_, err := waitGrace(ctx, d, o.grace, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, fn(ctx)
+			})
+			return err
+		}
 	}
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
@@ -55,17 +60,6 @@ func WaitForValue[T any](ctx context.Context, d time.Duration, fn func(ctx conte
 		err = named(ctx, child, start, d, err)
 	}
 	return v, err
-}
-
-func waitForOptions(ctx context.Context, d time.Duration, fn func(ctx context.Context) error, opts []Option) error {
-	o := collect(opts)
-	if !o.hasGrace {
-		return WaitFor(ctx, d, fn)
-	}
-	_, err := waitGrace(ctx, d, o.grace, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, fn(ctx)
-	})
-	return err
 }
 
 // named returns fn's non-nil error err wrapped in a *timeoutError when
