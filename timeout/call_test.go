@@ -126,20 +126,12 @@ func TestCall_TO6_PanicAfterAbandonmentIsLogged(t *testing.T) {
 }
 
 func TestCall_TO6_GoexitBeforeAbandonmentEndsCaller(t *testing.T) {
-	returned, deferred := false, false
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() { deferred = true }()
+	requireGoexitEndsCaller(t, func() {
 		_, _ = timeout.Call(t.Context(), time.Second, func() (int, error) {
 			runtime.Goexit()
 			return 0, nil
 		})
-		returned = true
-	}()
-	<-done
-	require.True(t, deferred)
-	require.False(t, returned)
+	})
 }
 
 func TestCall_NilFnPanics(t *testing.T) {

@@ -45,6 +45,24 @@ func requireAbandonedByParent(t *testing.T, err error, parent context.Context) {
 	require.False(t, te.Timeout())
 }
 
+// requireGoexitEndsCaller calls call in a goroutine of its own and checks
+// that a runtime.Goexit in fn was carried out there: the goroutine's deferred
+// calls ran, and call never returned.
+func requireGoexitEndsCaller(t *testing.T, call func()) {
+	t.Helper()
+	returned, deferred := false, false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { deferred = true }()
+		call()
+		returned = true
+	}()
+	<-done
+	require.True(t, deferred)
+	require.False(t, returned)
+}
+
 func TestWaitFor_TO5_GraceRunsFnInItsOwnGoroutine(t *testing.T) {
 	caller := goid()
 	var callee string
@@ -204,20 +222,12 @@ func TestWaitFor_TO5_PanicAfterAbandonmentIsLogged(t *testing.T) {
 }
 
 func TestWaitFor_TO5_GoexitBeforeAbandonmentEndsCaller(t *testing.T) {
-	returned, deferred := false, false
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() { deferred = true }()
+	requireGoexitEndsCaller(t, func() {
 		_ = timeout.WaitFor(t.Context(), time.Second, func(ctx context.Context) error {
 			runtime.Goexit()
 			return nil
 		}, timeout.Grace(time.Second))
-		returned = true
-	}()
-	<-done
-	require.True(t, deferred)
-	require.False(t, returned)
+	})
 }
 
 func TestWaitForValue_TO5_AbandonedGivesZeroValue(t *testing.T) {

@@ -209,23 +209,13 @@ func checkWaitFor(rt *rapid.T, logs *logRecorder) {
 		case abandoned:
 			// TO5
 			require.Nil(rt, got.panicked)
-			require.ErrorIs(rt, got.err, timeout.ErrAbandoned)
 			if withValue {
 				require.Zero(rt, got.val)
 			}
 			var te timeouter
 			require.ErrorAs(rt, got.err, &te)
 			require.Equal(rt, ownFired, te.Timeout())
-			if ownFired {
-				require.ErrorIs(rt, got.err, timeout.ErrTimeout)
-				require.ErrorIs(rt, got.err, context.DeadlineExceeded)
-			} else {
-				// ALL3: the parent's Err and cause; a timeout only when the
-				// parent's cause is one (an enclosing WaitFor's).
-				require.ErrorIs(rt, got.err, ctx.Err())
-				require.ErrorIs(rt, got.err, context.Cause(ctx))
-				require.Equal(rt, errors.Is(context.Cause(ctx), timeout.ErrTimeout), errors.Is(got.err, timeout.ErrTimeout))
-			}
+			requireAbandonment(rt, got.err, ctx, ownFired)
 		case ending == "panic":
 			// TO5: a panic before abandonment comes home; without Grace it
 			// simply goes up the caller's stack.
@@ -272,6 +262,24 @@ func checkWaitFor(rt *rapid.T, logs *logRecorder) {
 		}
 		require.Equal(rt, logsBefore+wantLogs, logs.count(), "logged panics")
 	})
+}
+
+// requireAbandonment checks the error of a call that abandoned fn under
+// parent: ErrAbandoned always; ErrTimeout when the call's own deadline fired,
+// and otherwise the parent's Err and cause (TO5, TO6, ALL3).
+func requireAbandonment(rt *rapid.T, err error, parent context.Context, ownFired bool) {
+	rt.Helper()
+	require.ErrorIs(rt, err, timeout.ErrAbandoned)
+	if ownFired {
+		require.ErrorIs(rt, err, timeout.ErrTimeout)
+		require.ErrorIs(rt, err, context.DeadlineExceeded)
+		return
+	}
+	// ALL3: the parent's Err and cause; a timeout only when the parent's
+	// cause is one (an enclosing WaitFor's).
+	require.ErrorIs(rt, err, parent.Err())
+	require.ErrorIs(rt, err, context.Cause(parent))
+	require.Equal(rt, errors.Is(context.Cause(parent), timeout.ErrTimeout), errors.Is(err, timeout.ErrTimeout))
 }
 
 // deadline returns the parent's deadline, for a parent made at start.
@@ -324,18 +332,8 @@ func TestCall_TO6_Property(t *testing.T) {
 				case abandoned:
 					require.Nil(rt, got.panicked)
 					require.Zero(rt, got.val)
-					require.ErrorIs(rt, got.err, timeout.ErrAbandoned)
 					require.Equal(rt, before+1, timeout.Abandoned())
-					if ownFired {
-						require.ErrorIs(rt, got.err, timeout.ErrTimeout)
-						require.ErrorIs(rt, got.err, context.DeadlineExceeded)
-					} else {
-						// ALL3: the parent's Err and cause; a timeout only when the
-						// parent's cause is one (an enclosing WaitFor's).
-						require.ErrorIs(rt, got.err, ctx.Err())
-						require.ErrorIs(rt, got.err, context.Cause(ctx))
-						require.Equal(rt, errors.Is(context.Cause(ctx), timeout.ErrTimeout), errors.Is(got.err, timeout.ErrTimeout))
-					}
+					requireAbandonment(rt, got.err, ctx, ownFired)
 				case ending == "panic":
 					pe, ok := got.panicked.(error)
 					require.True(rt, ok)

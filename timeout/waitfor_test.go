@@ -43,34 +43,34 @@ func TestWaitFor_TO1_RunsFnOnceInCallersGoroutine(t *testing.T) {
 	require.Equal(t, 1, calls)
 }
 
+// requireContextEndsAfter calls WaitFor(parent, d) and checks that fn's
+// context has its deadline, and ends, want after the call. Call it in a
+// synctest bubble.
+func requireContextEndsAfter(t *testing.T, parent context.Context, d, want time.Duration) {
+	t.Helper()
+	start := time.Now()
+	err := timeout.WaitFor(parent, d, func(ctx context.Context) error {
+		dl, ok := ctx.Deadline()
+		require.True(t, ok)
+		require.Equal(t, start.Add(want), dl)
+		<-ctx.Done()
+		require.Equal(t, want, time.Since(start))
+		return nil
+	})
+	require.NoError(t, err)
+}
+
 func TestWaitFor_TO1_DeadlineIsNowPlusD(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		err := timeout.WaitFor(t.Context(), 10*time.Second, func(ctx context.Context) error {
-			dl, ok := ctx.Deadline()
-			require.True(t, ok)
-			require.Equal(t, start.Add(10*time.Second), dl)
-			<-ctx.Done()
-			require.Equal(t, 10*time.Second, time.Since(start))
-			return nil
-		})
-		require.NoError(t, err)
+		requireContextEndsAfter(t, t.Context(), 10*time.Second, 10*time.Second)
 	})
 }
 
 func TestWaitFor_TO1_ParentsEarlierDeadlineWins(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
 		parent, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
-		err := timeout.WaitFor(parent, 10*time.Second, func(ctx context.Context) error {
-			dl, _ := ctx.Deadline()
-			require.Equal(t, start.Add(3*time.Second), dl)
-			<-ctx.Done()
-			require.Equal(t, 3*time.Second, time.Since(start))
-			return nil
-		})
-		require.NoError(t, err)
+		requireContextEndsAfter(t, parent, 10*time.Second, 3*time.Second)
 	})
 }
 
