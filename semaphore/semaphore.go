@@ -49,8 +49,8 @@ type Semaphore struct {
 	closed bool    // set by Close
 	queue  queue   // waiting Acquires, oldest first
 	spare  *waiter // free list of waiters
-	// returned holds waiters given back by granted Acquires without mu;
-	// newWaiter moves them to spare.
+	// returned holds waiters given back, without mu, by Acquires done with
+	// them; newWaiter moves them to spare.
 	returned atomic.Pointer[waiter]
 }
 
@@ -89,14 +89,12 @@ func New(capacity int64) *Semaphore {
 func (s *Semaphore) Acquire(ctx context.Context, w int64) error {
 	// Fast path: nobody waits, w permits are free and ctx is not done; no
 	// lock, no loop, one compare-and-swap. ctx.Err is a single atomic load
-	// for the standard contexts, cheaper than receiving from ctx.Done. It is
-	// too big for the inliner (go build -gcflags=-m): ctx.Err is an interface
-	// call, which costs 57 of the 80 the inliner allows, and the call to
-	// acquireSlow as much again.
-	if f := s.free.Load(); w > 0 && f >= w {
-		if ctx.Err() == nil && s.free.CompareAndSwap(f, f-w) {
-			return nil
-		}
+	// for the standard contexts, cheaper than receiving from ctx.Done, and is
+	// asked only when the permits are there. The interface call to ctx.Err
+	// puts Acquire over the inliner's budget (go build -gcflags=-m=2); the
+	// slow path still lives apart so that this one stays small.
+	if f := s.free.Load(); w > 0 && f >= w && ctx.Err() == nil && s.free.CompareAndSwap(f, f-w) {
+		return nil
 	}
 	return s.acquireSlow(ctx, w)
 }
@@ -105,22 +103,22 @@ func (s *Semaphore) acquireSlow(ctx context.Context, w int64) error {
 	if w < 0 {
 		panic("semaphore: Acquire with negative weight")
 	}
-	done := ctx.Done()
-	if done != nil && isDone(done) {
-		return cause.Of(ctx) // SEM2: done before the grant, even if permits are free
+	if err := cause.Of(ctx); err != nil {
+		return err // SEM2: done before the grant, even if permits are free
 	}
 	if w == 0 { // SEM3: nothing to wait for
-		if s.free.Load() >= 0 || !s.isClosed() {
+		if s.isOpen() {
 			return nil
 		}
 		return ErrClosed
 	}
-	for f := s.free.Load(); f >= w; f = s.free.Load() {
-		if s.free.CompareAndSwap(f, f-w) {
-			return nil
-		}
+	if s.take(w) {
+		return nil
 	}
 
+	// Asked for here, not under mu: Done runs the context's code, and a
+	// cancelCtx makes its channel on the first call.
+	done := ctx.Done()
 	s.lock()
 	switch {
 	case s.closed:
@@ -162,18 +160,18 @@ func (s *Semaphore) woken(ctx context.Context, wt *waiter) error {
 // granted waiter was granted before ctx was done, and keeps its permits.
 func (s *Semaphore) leave(ctx context.Context, wt *waiter) error {
 	s.lock()
-	if !wt.queued {
+	select {
+	case <-wt.ready:
+		// Whoever took wt off the queue signalled it, with mu held: it is
+		// no longer queued, and its outcome stands.
 		s.unlock()
-		<-wt.ready // already signalled, under mu, before it was unqueued
 		return s.woken(ctx, wt)
+	default:
 	}
-	head := s.queue.head == wt
 	s.queue.remove(wt)
-	if head {
-		s.grant() // SEM2: the waiters behind it may fit now
-	}
-	s.putSpare(wt)
+	s.grant() // SEM2: if wt was the head, the waiters behind it may fit now
 	s.unlock()
+	s.recycle(wt)
 	return cause.Of(ctx)
 }
 
@@ -193,12 +191,10 @@ func (s *Semaphore) tryAcquireSlow(w int64) bool {
 		panic("semaphore: TryAcquire with negative weight")
 	}
 	if w == 0 {
-		return s.free.Load() >= 0 || !s.isClosed()
+		return s.isOpen()
 	}
-	for f := s.free.Load(); f >= w; f = s.free.Load() {
-		if s.free.CompareAndSwap(f, f-w) {
-			return true
-		}
+	if s.take(w) {
+		return true
 	}
 	// Fast path shut or too few free: decide under mu.
 	s.lock()
@@ -216,9 +212,8 @@ func (s *Semaphore) tryAcquireSlow(w int64) bool {
 // semaphore unchanged.
 func (s *Semaphore) Release(w int64) {
 	// Fast path: no one waits and w permits are held; one compare-and-swap.
-	// (Load, compare-and-swap and the call to releaseSlow come to 83 for the
-	// inliner, over its 80.) The capacity check can be stale only when Release
-	// races Resize and releases more than is held, already a caller's bug.
+	// The capacity check can be stale only when Release races Resize and
+	// releases more than is held, already a caller's bug.
 	if f := s.free.Load(); w > 0 && f >= 0 && w <= s.capacity.Load()-f && s.free.CompareAndSwap(f, f+w) {
 		return
 	}
@@ -226,10 +221,10 @@ func (s *Semaphore) Release(w int64) {
 }
 
 func (s *Semaphore) releaseSlow(w int64) {
-	if w <= 0 {
-		if w < 0 {
-			panic("semaphore: Release with negative weight")
-		}
+	if w < 0 {
+		panic("semaphore: Release with negative weight")
+	}
+	if w == 0 {
 		return
 	}
 	// The fast path may have lost a race with another fast path: retry it
@@ -337,10 +332,27 @@ func (s *Semaphore) unlock() {
 	s.mu.Unlock()
 }
 
-func (s *Semaphore) isClosed() bool {
+// take is the fast path's compare-and-swap, retried while w permits are free:
+// the slow paths try it again before they take mu, in case the fast path only
+// lost a race.
+func (s *Semaphore) take(w int64) bool {
+	for f := s.free.Load(); f >= w; f = s.free.Load() {
+		if s.free.CompareAndSwap(f, f-w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isOpen reports whether Close has not been called. An open fast path says so
+// without taking mu.
+func (s *Semaphore) isOpen() bool {
+	if s.free.Load() >= 0 {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closed
+	return !s.closed
 }
 
 func isDone(done <-chan struct{}) bool {

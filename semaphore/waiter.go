@@ -7,12 +7,13 @@ import "errors"
 // made once and signalled once per use, so a blocked Acquire allocates
 // nothing once the semaphore has seen as many waiters at once as now wait.
 type waiter struct {
-	w     int64           // permits asked for
-	done  <-chan struct{} // the Acquire's ctx.Done(); nil if it can never be done
-	ready chan struct{}   // capacity 1; signalled once, by whoever takes the waiter off the queue
-	err   error           // the outcome, written before ready is signalled
-	// queued is true while the waiter is in the queue. Guarded by mu.
-	queued bool
+	w    int64           // permits asked for
+	done <-chan struct{} // the Acquire's ctx.Done(); nil if it can never be done
+	err  error           // the outcome, written before ready is signalled
+	// ready has capacity 1. Whoever takes the waiter off the queue, other
+	// than the waiting Acquire itself, signals it once, with mu held; so
+	// under mu, a waiter whose ready is not yet signalled is still queued.
+	ready chan struct{}
 	// next and prev link the queue; next alone links the free lists.
 	next, prev *waiter
 }
@@ -37,7 +38,6 @@ type queue struct {
 }
 
 func (q *queue) push(wt *waiter) {
-	wt.queued = true
 	wt.next, wt.prev = nil, q.tail
 	if q.tail == nil {
 		q.head = wt
@@ -59,7 +59,7 @@ func (q *queue) remove(wt *waiter) {
 	} else {
 		wt.next.prev = wt.prev
 	}
-	wt.next, wt.prev, wt.queued = nil, nil, false
+	wt.next, wt.prev = nil, nil
 	q.len--
 }
 
@@ -80,16 +80,8 @@ func (s *Semaphore) newWaiter(w int64, done <-chan struct{}) *waiter {
 	return wt
 }
 
-// putSpare gives a waiter back to the free list. Called with mu held, by an
-// Acquire that left the queue on its own.
-func (s *Semaphore) putSpare(wt *waiter) {
-	wt.done, wt.err = nil, nil
-	wt.next = s.spare
-	s.spare = wt
-}
-
-// recycle gives a woken waiter back without taking mu, so that a granted
-// Acquire returns without touching the lock. Many goroutines push here but
+// recycle gives a waiter back without taking mu, so that a granted Acquire
+// returns without touching the lock. Many goroutines push here but
 // only newWaiter, under mu, takes from it, and it takes the whole stack at
 // once, so the compare-and-swap cannot suffer ABA.
 func (s *Semaphore) recycle(wt *waiter) {
