@@ -23,6 +23,15 @@ func acquire(ctx context.Context, s interface {
 	return res
 }
 
+// arrive starts s.Acquire(ctx, w) like acquire, and returns once the call
+// has blocked or returned, so that calls queue in the order they are made.
+// Call it inside a synctest bubble.
+func arrive(ctx context.Context, s *semaphore.Semaphore, w int64) <-chan error {
+	res := acquire(ctx, s, w)
+	synctest.Wait()
+	return res
+}
+
 // returned reports whether the Acquire behind res has returned, and its error.
 func returned(res <-chan error) (err error, ok bool) {
 	select {
@@ -68,8 +77,7 @@ func TestAcquire_SEM1_GrantsInArrivalOrder(t *testing.T) {
 		require.True(t, s.TryAcquire(1))
 		var waiters []<-chan error
 		for range 3 {
-			waiters = append(waiters, acquire(t.Context(), s, 1))
-			synctest.Wait() // fix the arrival order
+			waiters = append(waiters, arrive(t.Context(), s, 1))
 		}
 		for i, res := range waiters {
 			s.Release(1)
@@ -88,10 +96,8 @@ func TestAcquire_SEM1_HeadThatDoesNotFitBlocksThoseBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(4)
 		require.True(t, s.TryAcquire(2))
-		heavy := acquire(t.Context(), s, 4)
-		synctest.Wait()
-		light := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		heavy := arrive(t.Context(), s, 4)
+		light := arrive(t.Context(), s, 1)
 		requireWaiting(t, heavy)
 		requireWaiting(t, light) // 2 permits are free, but the head comes first
 		require.Equal(t, stats(4, 2, 2), s.Stats())
@@ -112,12 +118,10 @@ func TestAcquire_SEM1_LargeRequestIsNotStarvedByLightOnes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(2)
 		require.True(t, s.TryAcquire(1))
-		heavy := acquire(t.Context(), s, 2)
-		synctest.Wait()
+		heavy := arrive(t.Context(), s, 2)
 		// Light requests keep coming while one permit is always held; each
 		// queues behind the heavy one instead of taking the free permit.
-		light := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		light := arrive(t.Context(), s, 1)
 		requireWaiting(t, light)
 		s.Release(1)
 		synctest.Wait()
@@ -134,8 +138,7 @@ func TestTryAcquire_SEM1_FailsWhileAnyoneWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(4)
 		require.True(t, s.TryAcquire(3))
-		res := acquire(t.Context(), s, 2)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 2)
 		require.False(t, s.TryAcquire(1), "1 permit is free, but a waiter is first in line")
 		s.Release(3)
 		synctest.Wait()
@@ -149,10 +152,8 @@ func TestAcquire_SEM1_FastPathDoesNotBargePastWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(4)
 		require.True(t, s.TryAcquire(3))
-		first := acquire(t.Context(), s, 2)
-		synctest.Wait()
-		second := acquire(t.Context(), s, 1) // 1 free, but first is waiting
-		synctest.Wait()
+		first := arrive(t.Context(), s, 2)
+		second := arrive(t.Context(), s, 1) // 1 free, but first is waiting
 		requireWaiting(t, second)
 		s.Release(3)
 		synctest.Wait()
@@ -188,8 +189,7 @@ func TestAcquire_SEM2_WaiterCancelledFailsWithCause(t *testing.T) {
 		require.True(t, s.TryAcquire(1))
 		why := errors.New("shutting down")
 		ctx, cancel := context.WithCancelCause(t.Context())
-		res := acquire(ctx, s, 1)
-		synctest.Wait()
+		res := arrive(ctx, s, 1)
 		cancel(why)
 		synctest.Wait()
 		requireFailed(t, res, context.Canceled)
@@ -219,12 +219,9 @@ func TestAcquire_SEM2_HeadLeavingWakesThoseBehindThatFit(t *testing.T) {
 		s := semaphore.New(4)
 		require.True(t, s.TryAcquire(2))
 		ctx, cancel := context.WithCancel(t.Context())
-		heavy := acquire(ctx, s, 4)
-		synctest.Wait()
-		one := acquire(t.Context(), s, 1)
-		synctest.Wait()
-		two := acquire(t.Context(), s, 2)
-		synctest.Wait()
+		heavy := arrive(ctx, s, 4)
+		one := arrive(t.Context(), s, 1)
+		two := arrive(t.Context(), s, 2)
 
 		cancel()
 		synctest.Wait()
@@ -243,13 +240,10 @@ func TestAcquire_SEM2_MiddleLeavingKeepsTheOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(1)
 		require.True(t, s.TryAcquire(1))
-		first := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		first := arrive(t.Context(), s, 1)
 		ctx, cancel := context.WithCancel(t.Context())
-		middle := acquire(ctx, s, 1)
-		synctest.Wait()
-		last := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		middle := arrive(ctx, s, 1)
+		last := arrive(t.Context(), s, 1)
 
 		cancel()
 		synctest.Wait()
@@ -272,10 +266,8 @@ func TestRelease_SEM2_SkipsHeadWhoseContextIsAlreadyDone(t *testing.T) {
 		s := semaphore.New(1)
 		require.True(t, s.TryAcquire(1))
 		ctx, cancel := context.WithCancel(t.Context())
-		doomed := acquire(ctx, s, 1)
-		synctest.Wait()
-		next := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		doomed := arrive(ctx, s, 1)
+		next := arrive(t.Context(), s, 1)
 
 		// Cancel and release before the doomed waiter has had a chance to
 		// run: its context was done before the grant, so the permit goes on.
@@ -303,8 +295,7 @@ func TestAcquire_SEM3_TooLargeFailsAtOnceWhileOthersWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(2)
 		require.True(t, s.TryAcquire(2))
-		res := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 1)
 		require.ErrorIs(t, s.Acquire(t.Context(), 3), semaphore.ErrTooLarge)
 		require.Equal(t, stats(2, 2, 1), s.Stats())
 		s.Release(2)
@@ -352,8 +343,7 @@ func TestRelease_SEM3_MoreThanHeldPanicsWhileOthersWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(2)
 		require.True(t, s.TryAcquire(2))
-		res := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 1)
 		require.PanicsWithValue(t, "semaphore: released more than held", func() { s.Release(3) })
 		require.Equal(t, stats(2, 2, 1), s.Stats())
 		s.Release(2)
@@ -383,8 +373,7 @@ func TestAcquire_SEM3_ZeroWeightReturnsAtOnceWhileOthersWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(1)
 		require.True(t, s.TryAcquire(1))
-		res := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 1)
 		require.NoError(t, s.Acquire(t.Context(), 0))
 		require.Equal(t, stats(1, 1, 1), s.Stats())
 		s.Release(1)
@@ -405,8 +394,7 @@ func TestTryAcquire_SEM3_ZeroWeightSucceedsWhileOthersWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(1)
 		require.True(t, s.TryAcquire(1))
-		res := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 1)
 		require.True(t, s.TryAcquire(0), "taking nothing passes no one")
 		s.Release(1)
 		synctest.Wait()
@@ -427,14 +415,10 @@ func TestResize_SEM4_GrowingGrantsWaitersThatFitInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := semaphore.New(3)
 		require.True(t, s.TryAcquire(3))
-		two := acquire(t.Context(), s, 2)
-		synctest.Wait()
-		one := acquire(t.Context(), s, 1)
-		synctest.Wait()
-		three := acquire(t.Context(), s, 3)
-		synctest.Wait()
-		last := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		two := arrive(t.Context(), s, 2)
+		one := arrive(t.Context(), s, 1)
+		three := arrive(t.Context(), s, 3)
+		last := arrive(t.Context(), s, 1)
 
 		s.Resize(6) // 3 more: two and one fit, three does not and blocks last
 		synctest.Wait()
@@ -470,8 +454,7 @@ func TestResize_SEM4_NoGrantWhileOverCapacity(t *testing.T) {
 		require.True(t, s.TryAcquire(4))
 		s.Resize(2)
 		require.False(t, s.TryAcquire(1))
-		res := acquire(t.Context(), s, 1)
-		synctest.Wait()
+		res := arrive(t.Context(), s, 1)
 		s.Release(2) // 2 in use, capacity 2: still full
 		synctest.Wait()
 		requireWaiting(t, res)
@@ -483,43 +466,41 @@ func TestResize_SEM4_NoGrantWhileOverCapacity(t *testing.T) {
 	})
 }
 
-func TestResize_SEM4_ShrinkFailsWaitersHeavierThanNewCapacity(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := semaphore.New(4)
-		require.True(t, s.TryAcquire(4))
-		heavy := acquire(t.Context(), s, 3)
-		synctest.Wait()
-		light := acquire(t.Context(), s, 2)
-		synctest.Wait()
+// TestResize_SEM4_Shrink queues heavy and then light behind held of 4
+// permits, and shrinks the capacity below heavy's request: heavy fails at
+// once, and light keeps its place in line.
+func TestResize_SEM4_Shrink(t *testing.T) {
+	tests := []struct {
+		name                   string
+		held, heavy, light, to int64
+		lightFits              bool            // light is granted by the shrink itself
+		want                   semaphore.Stats // after the shrink
+	}{
+		{name: "FailsWaitersHeavierThanNewCapacity", held: 4, heavy: 3, light: 2, to: 2, want: stats(2, 4, 1)},
+		{name: "ThatFailsTheHeadGrantsThoseBehind", held: 1, heavy: 4, light: 1, to: 3, lightFits: true, want: stats(3, 2, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := semaphore.New(4)
+				require.True(t, s.TryAcquire(tt.held))
+				heavy := arrive(t.Context(), s, tt.heavy)
+				light := arrive(t.Context(), s, tt.light)
 
-		s.Resize(2)
-		synctest.Wait()
-		requireFailed(t, heavy, semaphore.ErrTooLarge)
-		requireWaiting(t, light)
-		require.Equal(t, stats(2, 4, 1), s.Stats())
-		s.Release(4)
-		synctest.Wait()
-		requireGranted(t, light)
-		s.Release(2)
-	})
-}
-
-func TestResize_SEM4_ShrinkThatFailsTheHeadGrantsThoseBehind(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := semaphore.New(4)
-		require.True(t, s.TryAcquire(1))
-		heavy := acquire(t.Context(), s, 4)
-		synctest.Wait()
-		light := acquire(t.Context(), s, 1)
-		synctest.Wait()
-
-		s.Resize(3)
-		synctest.Wait()
-		requireFailed(t, heavy, semaphore.ErrTooLarge)
-		requireGranted(t, light)
-		require.Equal(t, stats(3, 2, 0), s.Stats())
-		s.Release(2)
-	})
+				s.Resize(tt.to)
+				synctest.Wait()
+				requireFailed(t, heavy, semaphore.ErrTooLarge)
+				require.Equal(t, tt.want, s.Stats())
+				if !tt.lightFits {
+					requireWaiting(t, light)
+					s.Release(tt.held)
+					synctest.Wait()
+				}
+				requireGranted(t, light)
+				s.Release(s.Stats().InUse)
+			})
+		})
+	}
 }
 
 // --- SEM5 Close ---
