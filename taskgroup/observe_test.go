@@ -78,6 +78,19 @@ func (r *recorder) reported() []taskgroup.Straggler {
 	return slices.Clone(r.stragglers)
 }
 
+// reportedAfter lets d pass once g's tasks have been told to stop, takes the
+// stragglers reported by then, releases the task that ignores cancellation
+// and requires Wait to succeed.
+func (r *recorder) reportedAfter(t *testing.T, g *taskgroup.Group, d time.Duration, release chan struct{}) []taskgroup.Straggler {
+	t.Helper()
+	time.Sleep(d)
+	synctest.Wait()
+	got := r.reported()
+	close(release)
+	require.NoError(t, g.Wait())
+	return got
+}
+
 // ignoresCancellation is a task that waits for release and never looks at its
 // context: the straggler OB4 is for. Tests find its name in the stack.
 func ignoresCancellation(release <-chan struct{}) func(context.Context) error {
@@ -330,11 +343,7 @@ func TestStraggler_OB4_NotReportedForATaskThatReturnedInTime(t *testing.T) {
 		})
 		g.GoNamed("late", ignoresCancellation(release))
 		g.Stop()
-		time.Sleep(time.Hour)
-		synctest.Wait()
-		got := rec.reported()
-		close(release)
-		require.NoError(t, g.Wait())
+		got := rec.reportedAfter(t, g, time.Hour, release)
 		require.Len(t, got, 1)
 		require.Equal(t, "late", got[0].Name)
 		require.Equal(t, 1, got[0].Index)
@@ -349,11 +358,7 @@ func TestStraggler_OB4_ReportCarriesTheGoroutineStack(t *testing.T) {
 			taskgroup.WithHooks(rec.hooks()))
 		g.Go(ignoresCancellation(release))
 		g.Stop()
-		time.Sleep(time.Second)
-		synctest.Wait()
-		got := rec.reported()
-		close(release)
-		require.NoError(t, g.Wait())
+		got := rec.reportedAfter(t, g, time.Second, release)
 		require.Len(t, got, 1)
 		require.Regexp(t, `^goroutine \d+ \[`, string(got[0].Stack))
 		require.Contains(t, string(got[0].Stack), "ignoresCancellation")
@@ -370,11 +375,7 @@ func TestStraggler_OB4_ReportCarriesTheStackOfALimitedGroupsWorker(t *testing.T)
 		g.GoNamed("second", ignoresCancellation(release)) // on the same worker
 		synctest.Wait()
 		g.Stop()
-		time.Sleep(time.Second)
-		synctest.Wait()
-		got := rec.reported()
-		close(release)
-		require.NoError(t, g.Wait())
+		got := rec.reportedAfter(t, g, time.Second, release)
 		require.Len(t, got, 1)
 		require.Equal(t, "second", got[0].Name)
 		require.Contains(t, string(got[0].Stack), "ignoresCancellation")
@@ -390,11 +391,7 @@ func TestStraggler_OB4_ParentCancellationStartsTheClock(t *testing.T) {
 		g.Go(ignoresCancellation(release))
 		time.Sleep(time.Minute)
 		cancel(errA)
-		time.Sleep(time.Second)
-		synctest.Wait()
-		got := rec.reported()
-		close(release)
-		require.NoError(t, g.Wait())
+		got := rec.reportedAfter(t, g, time.Second, release)
 		require.Len(t, got, 1)
 		require.Equal(t, time.Second, got[0].SinceCancel)
 		require.ErrorIs(t, got[0].Cause, errA)
