@@ -22,6 +22,9 @@ func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T,
 	if fn == nil {
 		panic("timeout: Call with a nil fn")
 	}
+	if ctx == nil {
+		panic("timeout: Call called with a nil context; pass context.Background() or the caller's context")
+	}
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()

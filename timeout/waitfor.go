@@ -20,6 +20,9 @@ func WaitFor(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 	if fn == nil {
 		panic("timeout: WaitFor with a nil fn")
 	}
+	if ctx == nil {
+		panic("timeout: WaitFor called with a nil context; pass context.Background() or the caller's context")
+	}
 	if len(opts) != 0 {
 		if o := collect(opts); o.hasGrace {
 			_, err := waitGrace(ctx, d, o.grace, func(ctx context.Context) (struct{}, error) {
@@ -46,6 +49,9 @@ func WaitFor(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 func WaitForValue[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error), opts ...Option) (T, error) {
 	if fn == nil {
 		panic("timeout: WaitForValue with a nil fn")
+	}
+	if ctx == nil {
+		panic("timeout: WaitForValue called with a nil context; pass context.Background() or the caller's context")
 	}
 	if len(opts) != 0 {
 		if o := collect(opts); o.hasGrace {
@@ -97,6 +103,9 @@ func ownDeadlineFired(parent, child context.Context, start time.Time, d time.Dur
 // and true, never a negative duration, so the result can be passed on as a
 // budget (a WaitFor with d == 0 still runs fn, TO4).
 func Remaining(ctx context.Context) (time.Duration, bool) {
+	if ctx == nil {
+		panic("timeout: Remaining called with a nil context; pass context.Background() or the caller's context")
+	}
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return 0, false
