@@ -25,9 +25,10 @@ func Map[In, Out any](ctx context.Context, in []In, fn func(ctx context.Context,
 	}
 	m := &mapper[In, Out]{in: in, out: make([]Out, len(in)), fn: fn}
 	g := newGroup(ctx, opts)
-	if g.slots != nil {
+	if g.slots != nil && g.cfg.limiter == nil {
 		// TG8: n workers take the items in order, by index; a slot per item
-		// would be a hand-off per item.
+		// would be a hand-off per item. (With a shared limiter too, items go
+		// through Go's path, so that they ask for permits in their order.)
 		workers := min(g.slots.n, len(in))
 		g.slots = nil
 		g.wg.Add(workers)
@@ -62,12 +63,8 @@ func (m *mapper[In, Out]) work(g *Group) {
 			return
 		}
 		j := job{c: m, idx: i}
-		var err error
-		if err = g.ctx.Err(); err == nil && g.cfg.limiter != nil {
-			err = g.acquire(&j, false)
-		}
-		if err != nil {
-			g.refuse(j, err)
+		if g.ctx.Err() != nil {
+			g.notStarted(j) // TG7
 			continue
 		}
 		var r *taskRun
