@@ -124,10 +124,10 @@
 // holds its permits for a fixed time or until cancelled, so when its grant
 // comes does not change when it returns; the grant order (SEM1) is the
 // semaphore's own model test's to check. Fake time never lets two failures
-// race, so the races of real time are not covered (see
-// TestRegression_TG4_ConcurrentFailuresAreNoParentCancellation). Not drawn:
-// Map, First, hooks, loggers and stragglers (OB1-OB5),
-// semaphore Resize and Close, timeout.Call and Grace, shield.Cleanup and
+// race, so the races of real time are not covered (see taskgroup's
+// TestRegression_Loop_TG4_ConcurrentFailuresAreNoParentCancellation). Not
+// drawn: Map, First, hooks, loggers and stragglers (OB1-OB5), semaphore
+// Resize and Close, timeout.Call and Grace, shield.Cleanup and
 // shield.Context, and errors that join a real failure with an echo (TG3
 // makes them echoes).
 package chaos
