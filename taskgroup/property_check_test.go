@@ -26,12 +26,9 @@ func (r *propRun) check(rt *rapid.T, m *propModel, err error, panicked any, elap
 // checkRun compares what the tasks saw with the model.
 func (r *propRun) checkRun(rt *rapid.T, m *propModel, err error, panicked any, elapsed time.Duration) {
 	sc := r.sc
-	for id, t := range sc.tasks {
-		rt.Logf("task %d: %v", id, t)
+	for _, line := range describe(sc, m) {
+		rt.Logf("%s", line)
 	}
-	rt.Logf("group: limit %d (WithLimit %d, WithSemaphore %d, %d held outside until %v), collectAll %v, panicsAsErrors %v, parent %+v, Stop at %v",
-		sc.limit, sc.withLimit, sc.withSemaphore, sc.outside, sc.outsideUntil, sc.collectAll, sc.panicsAsErrors, sc.parent, m.stopAt)
-	rt.Logf("model: failures %v, cancelled %d, done by %v at %v, ends at %v", m.failures, m.cancelled, m.doneBy, m.doneAt, m.end)
 
 	// TG1: Wait returned once every task had returned, and not later.
 	require.Equal(rt, m.end, elapsed, "Wait returns when the last task returns")
@@ -66,6 +63,25 @@ func (r *propRun) checkRun(rt *rapid.T, m *propModel, err error, panicked any, e
 		require.Zero(rt, st.InUse, "every permit is back once Wait returns and the outsider let go")
 		require.Zero(rt, st.Waiters, "nobody waits for a permit once Wait returns")
 	}
+}
+
+// describe returns what checkRun logs before it checks: a line per task,
+// one for the group and one for what the model expects. A rapid fail file's
+// header holds these lines as they were when it was written.
+func describe(sc *propScenario, m *propModel) []string {
+	var lines []string
+	for id, t := range sc.tasks {
+		lines = append(lines, fmt.Sprintf("task %d: %v", id, t))
+	}
+	outside := ""
+	if sc.outside > 0 {
+		outside = fmt.Sprintf(", %d held outside until %v", sc.outside, sc.outsideUntil)
+	}
+	lines = append(lines,
+		fmt.Sprintf("group: limit %d (WithLimit %d, WithSemaphore %d%s), collectAll %v, panicsAsErrors %v, parent %+v, Stop at %v",
+			sc.limit, sc.withLimit, sc.withSemaphore, outside, sc.collectAll, sc.panicsAsErrors, sc.parent, m.stopAt),
+		fmt.Sprintf("model: failures %v, cancelled %d, done by %v at %v, ends at %v", m.failures, m.cancelled, m.doneBy, m.doneAt, m.end))
+	return lines
 }
 
 // checkWait compares what Wait reported with the model (TG4, TG5).

@@ -246,6 +246,8 @@ func drawPropLimit(rt *rapid.T, sc *propScenario) {
 	}
 }
 
+// drawGroupScenario draws a group and its tasks for
+// TestGroup_Property_TG1toTG11_MatchesModel.
 func drawGroupScenario(rt *rapid.T) *propScenario {
 	sc := &propScenario{
 		collectAll:     rapid.Bool().Draw(rt, "collectAll"),
@@ -261,5 +263,35 @@ func drawGroupScenario(rt *rapid.T) *propScenario {
 	kinds := []propKind{kindNil, kindFail, kindFailCanceled, kindFailNested, kindLateEcho, kindPanicErr, kindPanicStr, kindPanicNil, kindPanicCanceled, kindGoexit, kindSpawn}
 	vias := []propVia{viaGo, viaGoNamed, viaTryGo, viaSpawn, viaSpawnNamed}
 	sc.tasks = drawPropTasks(rt, propMax, kinds, vias)
+	return sc
+}
+
+// drawMapScenario draws Map's items: they succeed, fail, echo, panic or call
+// runtime.Goexit, with or without CollectAll, PanicsAsErrors, a limit and a
+// parent that ends.
+func drawMapScenario(rt *rapid.T) *propScenario {
+	sc := &propScenario{
+		collectAll:     rapid.Bool().Draw(rt, "collectAll"),
+		panicsAsErrors: rapid.Bool().Draw(rt, "panicsAsErrors"),
+		parent:         drawPropParent(rt),
+		stopAt:         propNever,
+	}
+	drawPropLimit(rt, sc)
+	kinds := []propKind{kindNil, kindFail, kindFailCanceled, kindFailNested, kindLateEcho, kindPanicErr, kindPanicStr, kindGoexit}
+	sc.tasks = drawPropTasks(rt, propMax, kinds, []propVia{viaGo})
+	return sc
+}
+
+// drawFirstScenario draws First's functions: up to 6 that succeed, fail,
+// echo, panic or call runtime.Goexit, and a parent that ends.
+func drawFirstScenario(rt *rapid.T) *propScenario {
+	sc := &propScenario{
+		collectAll:    true,
+		stopOnSuccess: true,
+		parent:        drawPropParent(rt),
+		stopAt:        propNever,
+	}
+	kinds := []propKind{kindNil, kindFail, kindFailCanceled, kindLateEcho, kindPanicErr, kindPanicStr, kindPanicCanceled, kindGoexit}
+	sc.tasks = drawPropTasks(rt, 6, kinds, []propVia{viaGo})
 	return sc
 }

@@ -15,7 +15,11 @@ import (
 // The properties below draw a set of tasks (property_gen_test.go), work out
 // with a model what the group must report (property_model_test.go), then run
 // the tasks in a synctest bubble (property_run_test.go) and compare
-// (property_check_test.go).
+// (property_check_test.go). The rapid fail files under testdata/rapid are
+// regression seeds that every plain go test replays first;
+// TestProperty_FailFilesDrawTheScenariosThatFoundTheBugs, in
+// regression_test.go, checks that they still draw the scenarios that found
+// the bugs.
 
 // TestGroup_Property_TG1toTG11_MatchesModel draws a group (fail-fast or
 // CollectAll, PanicsAsErrors, WithName, a limit by WithLimit, WithSemaphore
@@ -97,15 +101,7 @@ func groupProperty(rt *rapid.T) {
 // the zero value for the others, and the error as from Wait.
 func TestMap_Property_TG12_MatchesModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		sc := &propScenario{
-			collectAll:     rapid.Bool().Draw(rt, "collectAll"),
-			panicsAsErrors: rapid.Bool().Draw(rt, "panicsAsErrors"),
-			parent:         drawPropParent(rt),
-			stopAt:         propNever,
-		}
-		drawPropLimit(rt, sc)
-		kinds := []propKind{kindNil, kindFail, kindFailCanceled, kindFailNested, kindLateEcho, kindPanicErr, kindPanicStr, kindGoexit}
-		sc.tasks = drawPropTasks(rt, propMax, kinds, []propVia{viaGo})
+		sc := drawMapScenario(rt)
 		m := simulate(sc)
 		rapid.SyncTest(rt, func(rt *rapid.T) {
 			r := newPropRun(sc)
@@ -157,14 +153,7 @@ func TestMap_Property_TG12_MatchesModel(t *testing.T) {
 // returned, and with no success its error is the group's.
 func TestFirst_Property_TG13_MatchesModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		sc := &propScenario{
-			collectAll:    true,
-			stopOnSuccess: true,
-			parent:        drawPropParent(rt),
-			stopAt:        propNever,
-		}
-		kinds := []propKind{kindNil, kindFail, kindFailCanceled, kindLateEcho, kindPanicErr, kindPanicStr, kindPanicCanceled, kindGoexit}
-		sc.tasks = drawPropTasks(rt, 6, kinds, []propVia{viaGo})
+		sc := drawFirstScenario(rt)
 		m := simulate(sc)
 		rapid.SyncTest(rt, func(rt *rapid.T) {
 			r := newPropRun(sc)

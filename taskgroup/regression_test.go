@@ -4,9 +4,16 @@ package taskgroup_test
 // have, and bugs our own tests found in leash.
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/leash-go/leash/semaphore"
 	"github.com/leash-go/leash/taskgroup"
@@ -422,4 +430,62 @@ func TestRegression_Loop_TG8_TryGoFindsTheSlotFreeOnceTheTaskIsDone(t *testing.T
 			t.Fatalf("try %d: TG8: the group's only task is done, yet TryGo found no free slot", try)
 		}
 	}
+}
+
+// TestProperty_FailFilesDrawTheScenariosThatFoundTheBugs: the rapid fail
+// files under testdata/rapid replay the scenarios that found two of the bugs
+// above (a stop after a stopped parent, in the group and First properties;
+// the echo of a nested failure, in the Map property). They are regression
+// seeds only as long as they draw those scenarios: a change to the
+// generator can make them draw others, and rapid would replay those without
+// a word. So each must still draw the tasks and the group its header
+// prints, and the model must still expect what it printed then.
+func TestProperty_FailFilesDrawTheScenariosThatFoundTheBugs(t *testing.T) {
+	draws := map[string]func(*rapid.T) *propScenario{
+		"TestGroup_Property_TG1toTG11_MatchesModel": drawGroupScenario,
+		"TestMap_Property_TG12_MatchesModel":        drawMapScenario,
+		"TestFirst_Property_TG13_MatchesModel":      drawFirstScenario,
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "rapid", "*", "*.fail"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		draw := draws[filepath.Base(filepath.Dir(path))]
+		require.NotNil(t, draw, "%s: no property draws for this directory", path)
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".fail"), func(t *testing.T) {
+			want, input := readPropFailFile(t, path)
+			var got []string
+			t.Run("draw", func(t *testing.T) {
+				rapid.MakeFuzz(func(rt *rapid.T) {
+					sc := draw(rt)
+					got = describe(sc, simulate(sc))
+				})(t, input)
+			})
+			require.Equal(t, want, got, "%s no longer draws the scenario in its header", path)
+		})
+	}
+}
+
+// propHeaderLine matches a line of a property's fail file header that
+// describe wrote, after rapid's time stamp and the test's name.
+var propHeaderLine = regexp.MustCompile(`^# \d{4}/\d\d/\d\d [\d:.]+ \[\w+\] ((?:task \d+|group|model): .*)$`)
+
+// readPropFailFile returns the lines of a property's rapid fail file header
+// that describe wrote, and its draws as rapid.MakeFuzz takes them.
+func readPropFailFile(t *testing.T, path string) (lines []string, input []byte) {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		line := sc.Text()
+		if m := propHeaderLine.FindStringSubmatch(line); m != nil {
+			lines = append(lines, m[1])
+		} else if strings.HasPrefix(line, "0x") {
+			u, err := strconv.ParseUint(line[2:], 16, 64)
+			require.NoError(t, err)
+			input = binary.LittleEndian.AppendUint64(input, u)
+		}
+	}
+	require.NotEmpty(t, lines, "%s prints no scenario", path)
+	return lines, input
 }
