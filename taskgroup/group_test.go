@@ -289,13 +289,6 @@ func TestWait_TG4_StopIsNotAnError(t *testing.T) {
 	})
 }
 
-func TestWait_TG4_NeverANilErrorInANonNilInterface(t *testing.T) {
-	g := taskgroup.New(t.Context())
-	g.Go(func(context.Context) error { return nil })
-	err := g.Wait()
-	require.True(t, err == nil, "Wait must return a nil interface, got %#v", err)
-}
-
 func TestWait_TG5_RepanicsAfterEveryTaskReturned(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := taskgroup.New(t.Context())

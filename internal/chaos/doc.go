@@ -10,16 +10,20 @@
 //
 //	RAPID_CHECKS=2000 go test -race -count=1 -run Chaos ./internal/chaos
 //
-// The chaos test found three bugs in taskgroup, since fixed: an echo that
+// The chaos test found two bugs in taskgroup, since fixed: an echo that
 // carried a nested group's failure through its cause was listed as a
 // failure (TG3); Stop after a parent stopped hid the parent's cancellation
-// (TG4); two failures at once could look like a parent's cancellation (TG4,
-// seen only in real time). regression_test.go keeps each as a small
-// TestRegression_ test named for its rule, and testdata/rapid keeps the
-// trees that found the first two as rapid fail files: regression seeds that
-// every plain go test replays before its random trees.
-// TestChaos_FailFilesDrawTheTreesThatFoundTheBugs checks that they still draw
-// those trees: the generator has grown since, so that they would.
+// (TG4). A third, two failures at once taken for a parent's cancellation
+// (TG4), was found while the chaos test was written, but not by it: in its
+// fake time no two failures meet, so it cannot find that bug (see "What is
+// not" below). A test in real time that fails eight tasks at once shows it.
+// taskgroup's regression_test.go keeps all three as small TestRegression_
+// tests named for their rule, with the other bugs our own tests found.
+// testdata/rapid keeps the trees that found the first two as rapid fail
+// files: regression seeds that every plain go test replays before its
+// random trees. TestChaos_FailFilesDrawTheTreesThatFoundTheBugs checks that
+// they still draw those trees, as the generator has grown since they were
+// written.
 //
 // # What a tree holds
 //
@@ -124,10 +128,10 @@
 // holds its permits for a fixed time or until cancelled, so when its grant
 // comes does not change when it returns; the grant order (SEM1) is the
 // semaphore's own model test's to check. Fake time never lets two failures
-// race, so the races of real time are not covered (see
-// TestRegression_TG4_ConcurrentFailuresAreNoParentCancellation). Not drawn:
-// Map, First, hooks, loggers and stragglers (OB1-OB5),
-// semaphore Resize and Close, timeout.Call and Grace, shield.Cleanup and
+// race, so the races of real time are not covered (see taskgroup's
+// TestRegression_Loop_TG4_ConcurrentFailuresAreNoParentCancellation). Not
+// drawn: Map, First, hooks, loggers and stragglers (OB1-OB5), semaphore
+// Resize and Close, timeout.Call and Grace, shield.Cleanup and
 // shield.Context, and errors that join a real failure with an echo (TG3
 // makes them echoes).
 package chaos
