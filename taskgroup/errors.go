@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // ErrStopped is the cause of a group's cancellation after [Group.Stop]: tasks
@@ -106,15 +106,7 @@ func (e *TaskError) Unwrap() error { return e.Err }
 
 // PanicError is a panic recovered in a task's goroutine (TG5): the value that
 // was passed to panic and the stack of that goroutine at the panic, so the
-// report says where it happened even though Wait re-raises it elsewhere.
-type PanicError struct {
-	Value any    // what was passed to panic
-	Stack []byte // the stack of the panicking goroutine, captured at the panic
-}
-
-// Error returns the value and the stack.
-func (e *PanicError) Error() string { return (*panics.Error)(e).Error() }
-
-// Unwrap returns Value when it is an error, so errors.Is and errors.As reach
-// it; otherwise nil.
-func (e *PanicError) Unwrap() error { return (*panics.Error)(e).Unwrap() }
+// report says where it happened even though Wait re-raises it elsewhere. It is
+// panics.Error, the type timeout.Call and timeout.Grace raise again too, so
+// one errors.As reaches a panic from either.
+type PanicError = panics.Error

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/leash-go/leash/internal/cause"
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // A Group is a scope that owns the goroutines of its tasks: it cancels the
@@ -216,7 +216,7 @@ func (g *Group) run(idx int, name string, c caller, t finisher) {
 // recovers as a *runtime.PanicNilError).
 func abnormalError(v any) error {
 	if v != nil {
-		return (*PanicError)(panics.Capture(v))
+		return panics.Capture(v)
 	}
 	return ErrGoexit
 }

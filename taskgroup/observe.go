@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // Hooks are functions a group calls as its tasks start and end and when a task
@@ -280,7 +280,7 @@ func (r *taskRun) onStart() { r.o.hooks.OnStart(r.info) }
 func (r *taskRun) abnormal(v any) error {
 	err := abnormalError(v)
 	if p, ok := err.(*PanicError); ok {
-		r.o.logPanic(r.ctx, r.info, (*panics.Error)(p))
+		r.o.logPanic(r.ctx, r.info, p)
 	} else {
 		r.o.logGoexit(r.ctx, r.info)
 	}

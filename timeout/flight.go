@@ -102,10 +102,12 @@ func (f *flight[T]) abandon() bool {
 }
 
 // result returns fn's value and error, or raises its panic or Goexit again
-// in the calling goroutine. Call it after f.done is closed.
+// in the calling goroutine: the panic as a *panics.Error, so that recover
+// yields an exported type with the value and the stack (TO5, TO6). Call it
+// after f.done is closed.
 func (f *flight[T]) result() (T, error) {
 	if f.out.panic != nil {
-		panic(f.out.panic)
+		f.out.panic.Reraise() // a *panics.Error, or http.ErrAbortHandler as itself
 	}
 	if f.out.goexit {
 		runtime.Goexit()
