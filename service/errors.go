@@ -30,7 +30,7 @@ type DrainError struct {
 	Trigger    error                 // what started the shutdown
 	Drain      time.Duration         // how long Run waited: the bound, or less when a second signal cut it short
 	Signal     os.Signal             // the second signal that cut the drain short; nil when it reached its bound
-	Stragglers []taskgroup.Straggler // the tasks still running, with their stacks, in the order they were started
+	Stragglers []taskgroup.Straggler // the tasks still running, with their stacks, by index
 	Tree       string                // the live tree of named groups when Run gave up (taskgroup.WriteTree)
 
 	name string

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,7 @@ func (a *givenUp) giveUp(g *taskgroup.Group) []taskgroup.Straggler {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	late := g.Stragglers()
+	slices.SortFunc(late, func(a, b taskgroup.Straggler) int { return a.Index - b.Index })
 	a.tasks = make(map[int]bool, len(late))
 	for _, s := range late {
 		a.tasks[s.Index] = true
