@@ -3,10 +3,10 @@ package taskgroup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -101,6 +101,7 @@ type observer struct {
 	straggle time.Duration
 
 	// Set by New, then only read.
+	group     *Group
 	name      string
 	ctx       context.Context // the group's
 	start     time.Time
@@ -142,7 +143,7 @@ type nodeKey struct{}
 // its cancellation that starts straggler reports (OB4).
 func (g *Group) newObserved(parent context.Context) {
 	o := g.cfg.observer()
-	o.name = g.cfg.name
+	o.group, o.name = g, g.cfg.name
 	o.start = time.Now()
 	ctx := parent
 	if trace.IsEnabled() { // OB2
@@ -181,30 +182,11 @@ func (g *Group) newObserved(parent context.Context) {
 	}
 }
 
-// runObserved is run for a task that is seen: a named task (OB1), or any task
-// of a group with an observer. prepare makes its taskRun in the goroutine
-// that calls Go, before the task's goroutine starts: a new goroutine's stack
-// is small, and growing it costs more than the rest of starting a task
-// (BenchmarkNamed), so the allocations happen where the stack is already
-// grown, and runObserved keeps its frame small.
-func (g *Group) runObserved(r *taskRun, c caller, t finisher) {
-	r.begin()
-	var err error
-	returned := false
-	defer func() {
-		abnormal := !returned
-		if abnormal {
-			err = r.abnormal(recover())
-		}
-		r.stop(g, err)
-		g.ended(r.info.Index, r.info.Name, t, err, abnormal)
-	}()
-	if r.o != nil && r.o.hooks.OnStart != nil {
-		r.onStart()
-	}
-	err = c.call(r.ctx, r.info.Index)
-	returned = true
-}
+// A seen task's taskRun is made by prepare in the goroutine that calls Go,
+// before the task's goroutine starts: a new goroutine's stack is small, and
+// growing it costs more than the rest of starting a task (BenchmarkNamed), so
+// the allocations happen where the stack is already grown, and run keeps its
+// frame small.
 
 // A taskRun is one task that is seen.
 type taskRun struct {
@@ -220,13 +202,13 @@ type taskRun struct {
 // prepare makes the taskRun of a task about to start: its context, with its
 // pprof label when it is named (OB1) and, in a named group, its place in the
 // tree for the groups created in it (OB5).
-func (g *Group) prepare(idx int, name string) *taskRun {
+func (g *Group) prepare(j job) *taskRun {
 	o := g.cfg.obs
 	r := &taskRun{o: o, ctx: g.ctx}
-	r.info.Group, r.info.Name, r.info.Index = g.cfg.name, name, idx
-	r.labelled = name != "" || g.cfg.name != ""
-	if name != "" {
-		r.ctx = withTaskLabel(r.ctx, name)
+	r.info.Group, r.info.Name, r.info.Index = g.cfg.name, j.name, j.idx
+	r.labelled = j.name != "" || g.cfg.name != ""
+	if j.name != "" {
+		r.ctx = withTaskLabel(r.ctx, j.name)
 		if o != nil && o.name != "" {
 			r.ctx = context.WithValue(r.ctx, nodeKey{}, r)
 		}
@@ -235,14 +217,16 @@ func (g *Group) prepare(idx int, name string) *taskRun {
 }
 
 // begin starts a task in its own goroutine: under its labels (OB1), on its
-// group's running list (OB4, OB5), in a trace region (OB2).
-func (r *taskRun) begin() {
+// group's running list (OB4, OB5), in a trace region (OB2), and calls
+// OnStart. It returns the task's context. A panic in OnStart is the task's,
+// recovered by run.
+func (r *taskRun) begin() context.Context {
 	if r.labelled {
 		pprof.SetGoroutineLabels(r.ctx)
 	}
 	o := r.o
 	if o == nil {
-		return
+		return r.ctx
 	}
 	r.info.Start = time.Now()
 	if o.tracked {
@@ -258,6 +242,10 @@ func (r *taskRun) begin() {
 	if o.traceTask != nil {
 		r.startRegion()
 	}
+	if o.hooks.OnStart != nil {
+		o.hooks.OnStart(r.info)
+	}
+	return r.ctx
 }
 
 func withTaskLabel(ctx context.Context, name string) context.Context {
@@ -272,23 +260,10 @@ func (r *taskRun) startRegion() {
 	r.region = trace.StartRegion(r.ctx, typ) // OB2
 }
 
-func (r *taskRun) onStart() { r.o.hooks.OnStart(r.info) }
-
-// abnormal is the error of a task that did not return: its panic, recovered
-// as v, or ErrGoexit. With a logger, it is logged now, in the task's
-// goroutine, and not only when Wait re-panics (OB3).
-func (r *taskRun) abnormal(v any) error {
-	err := abnormalError(v)
-	if p, ok := err.(*PanicError); ok {
-		r.o.logPanic(r.ctx, r.info, p)
-	} else {
-		r.o.logGoexit(r.ctx, r.info)
-	}
-	return err
-}
-
-// stop ends what start began, and calls OnDone.
-func (r *taskRun) stop(g *Group, err error) {
+// stop ends what begin began, and calls OnDone with the task's error. It
+// returns the task's error, which a panic in OnDone joins: the panic is
+// recovered, logged and comes home at Wait as the task's failure (OB6).
+func (r *taskRun) stop(g *Group, err error, abnormal bool) (error, bool) {
 	if r.region != nil {
 		r.region.End()
 	}
@@ -296,11 +271,26 @@ func (r *taskRun) stop(g *Group, err error) {
 		r.o.end(r)
 	}
 	if r.o != nil && r.o.hooks.OnDone != nil {
-		r.o.hooks.OnDone(r.info, err, time.Since(r.info.Start))
+		if p := r.onDone(err); p != nil {
+			g.logPanic(job{idx: r.info.Index, name: r.info.Name}, p)
+			err, abnormal = errors.Join(err, p), true
+		}
 	}
 	if r.labelled {
 		pprof.SetGoroutineLabels(g.ctx) // a limited group's worker goes on to other tasks
 	}
+	return err, abnormal
+}
+
+// onDone calls OnDone, and returns its panic, if it panics.
+func (r *taskRun) onDone(err error) (p *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = panics.Capture(v)
+		}
+	}()
+	r.o.hooks.OnDone(r.info, err, time.Since(r.info.Start))
+	return nil
 }
 
 // end takes a task off the running list.
@@ -311,20 +301,9 @@ func (o *observer) end(r *taskRun) {
 	o.mu.Unlock()
 }
 
-func (o *observer) logPanic(ctx context.Context, info TaskInfo, p *panics.Error) {
-	if o == nil || o.logger == nil {
-		return
-	}
-	attrs := append(taskAttrs(info), slog.Any("panic", p.Value), slog.String("stack", string(p.Stack)))
-	o.logger.LogAttrs(ctx, slog.LevelError, "taskgroup: task panicked", attrs...)
-}
-
-func (o *observer) logGoexit(ctx context.Context, info TaskInfo) {
-	if o == nil || o.logger == nil {
-		return
-	}
-	attrs := append(taskAttrs(info), slog.String("stack", string(debug.Stack())))
-	o.logger.LogAttrs(ctx, slog.LevelError, "taskgroup: task called runtime.Goexit", attrs...)
+// taskAttrs names j in a log record.
+func (g *Group) taskAttrs(j job) []slog.Attr {
+	return taskAttrs(TaskInfo{Group: g.cfg.name, Name: j.name, Index: j.idx})
 }
 
 // taskAttrs names a task in a log record: its group and name when it has
@@ -391,7 +370,7 @@ func (o *observer) reportStragglers() {
 
 func (o *observer) reportStraggler(s Straggler) {
 	if o.hooks.OnStraggler != nil {
-		o.hooks.OnStraggler(s)
+		o.callHook(s.TaskInfo, func() { o.hooks.OnStraggler(s) })
 	}
 	l := o.logger
 	if l == nil && o.hooks.OnStraggler == nil {
@@ -406,6 +385,22 @@ func (o *observer) reportStraggler(s Straggler) {
 		slog.Any("cause", s.Cause),
 		slog.String("stack", string(s.Stack)))
 	l.LogAttrs(o.ctx, slog.LevelWarn, "taskgroup: task still running after the group was cancelled", attrs...)
+}
+
+// callHook calls a hook about the task info names from a goroutine of the
+// group's (a timer's): a panic in it is recovered, logged and comes home at
+// Wait as the task's failure (OB6), never crashing a goroutine the caller
+// does not own.
+func (o *observer) callHook(info TaskInfo, hook func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			j := job{idx: info.Index, name: info.Name}
+			p := panics.Capture(v)
+			o.group.logPanic(j, p)
+			o.group.record(j, p, true)
+		}
+	}()
+	hook()
 }
 
 // close ends everything the observer started, so that nothing of it outlives

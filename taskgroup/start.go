@@ -42,7 +42,7 @@ func Start[T any](g *Group, name string, fn func(ctx context.Context, ready func
 		panic("taskgroup: Start called with a nil function")
 	}
 	s := &starter[T]{fn: fn, readyc: make(chan struct{}), done: make(chan struct{})}
-	g.add(name, s, s, false)
+	g.add(job{c: s, t: s, name: name}, viaStart)
 	select {
 	case <-s.readyc:
 	case <-s.done:
