@@ -169,19 +169,19 @@ func (p *proc) exit(t *testing.T) int {
 	}
 }
 
-var countsLine = regexp.MustCompile(`server: accepted=(\d+) completed=(\d+) rejected=(\d+) failed=(\d+) audited=(\d+)`)
+var countsLine = regexp.MustCompile(`server: accepted=(\d+) completed=(\d+) rejected=(\d+) failed=(\d+) audited=(\d+) audit-failed=(\d+)`)
 
-type counts struct{ accepted, completed, rejected, failed, audited int }
+type counts struct{ accepted, completed, rejected, failed, audited, auditFailed int }
 
 func (p *proc) counts(t *testing.T) counts {
 	t.Helper()
 	m := countsLine.FindStringSubmatch(p.stdout.String())
 	require.NotNil(t, m, "the server printed its counts")
-	n := make([]int, 5)
+	n := make([]int, 6)
 	for i := range n {
 		n[i], _ = strconv.Atoi(m[i+1])
 	}
-	return counts{n[0], n[1], n[2], n[3], n[4]}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5]}
 }
 
 // load is what the client saw.
@@ -291,6 +291,7 @@ func TestE2E_SV3_SIGTERMUnderLoadDrainsEveryAcceptedRequestAndItsAudit(t *testin
 	require.Zero(t, l.errsBeforeTerm, "no request failed before the SIGTERM")
 	require.Zero(t, l.otherStatus, "every response is a 200 or a 503")
 	require.Zero(t, c.failed)
+	require.Zero(t, c.auditFailed)
 	require.Equal(t, c.accepted, c.completed+c.rejected, "every accepted request completed or was rejected")
 	require.Equal(t, len(l.ok), c.completed, "every completed request reached the client")
 	require.Equal(t, l.rejected, c.rejected, "every rejection reached the client")

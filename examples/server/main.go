@@ -19,7 +19,7 @@
 // At exit the server prints its counts on one line, for scripts and the
 // end-to-end test:
 //
-//	server: accepted=120 completed=117 rejected=3 failed=0 audited=117
+//	server: accepted=120 completed=117 rejected=3 failed=0 audited=117 audit-failed=0
 package main
 
 import (
@@ -72,8 +72,8 @@ func run(cfg config, stdout, stderr io.Writer) int {
 
 	err := service.Run(context.Background(), s.run, service.WithName("server"), service.WithDrain(cfg.drain))
 
-	fmt.Fprintf(stdout, "server: accepted=%d completed=%d rejected=%d failed=%d audited=%d\n",
-		s.accepted.Load(), s.completed.Load(), s.rejected.Load(), s.failed.Load(), s.audit.written.Load())
+	fmt.Fprintf(stdout, "server: accepted=%d completed=%d rejected=%d failed=%d audited=%d audit-failed=%d\n",
+		s.accepted.Load(), s.completed.Load(), s.rejected.Load(), s.failed.Load(), s.audit.written.Load(), s.auditFailed.Load())
 	var de *service.DrainError
 	switch {
 	case errors.As(err, &de):

@@ -37,6 +37,7 @@ type server struct {
 
 	nextID                                atomic.Int64
 	accepted, completed, rejected, failed atomic.Int64
+	auditFailed                           atomic.Int64
 }
 
 func newServer(cfg config, sink io.Writer, stdout io.Writer) *server {
@@ -53,14 +54,22 @@ func (s *server) run(ctx context.Context, g *taskgroup.Group) error {
 	// audit records of requests still completing must be written. Its task
 	// "background" waits for it once the HTTP server has drained, and the
 	// drain bounds that wait like any other.
-	// TODO(SV5): taskgroup.WithFailureHandler, so that a long-lived group
-	// keeps no failures; until then CollectAll keeps one failed audit from
-	// cancelling the others.
-	s.background = taskgroup.New(context.WithoutCancel(ctx), taskgroup.WithName("background"), taskgroup.CollectAll())
+	// A failed audit write is logged and counted as it happens, not kept
+	// (SV5): the group lives as long as the program. CollectAll: one failed
+	// write does not cancel the others.
+	s.background = taskgroup.New(context.WithoutCancel(ctx), taskgroup.WithName("background"),
+		taskgroup.CollectAll(), taskgroup.WithFailureHandler(func(te *taskgroup.TaskError) {
+			s.auditFailed.Add(1)
+			slog.Error("server: audit write failed", "error", te)
+		}))
 	g.GoNamed("background", func(ctx context.Context) error {
 		<-ctx.Done()
 		<-s.httpDone // no request can add an audit record any more
-		return s.background.Wait()
+		err := s.background.Wait()
+		if ge, ok := err.(*taskgroup.Error); ok && len(ge.Failures) == 0 {
+			return nil // every failure was handled, and logged, as it happened
+		}
+		return err
 	})
 
 	addr, err := taskgroup.Start(g, "http", s.serveHTTP) // returns once the listener is bound (SV4)
