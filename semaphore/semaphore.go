@@ -31,8 +31,8 @@ const slow = -1
 // per waiter.
 //
 // The zero Semaphore has capacity 0; use New. A Semaphore must not be copied
-// after first use, nor shared between testing/synctest bubbles (ALL2: its
-// waiters' channels belong to the bubble that made them).
+// after first use, nor shared between testing/synctest bubbles (its waiters'
+// channels belong to the bubble that made them).
 type Semaphore struct {
 	// free is the lock-free fast path. While it is >= 0, nobody waits, the
 	// semaphore is open, and free is the number of unused permits: Acquire

@@ -26,10 +26,11 @@ type Group struct {
 	cfg    config
 	slots  *slots // nil without WithLimit
 
-	wg        sync.WaitGroup // counts the tasks that were started and have not ended
-	next      atomic.Int64   // the index the next task gets
-	waited    atomic.Bool    // Wait has settled the outcome: Go panics (TG10)
-	cancelled atomic.Int64   // tasks that echoed the cancellation or never started (TG3, TG7)
+	wg        sync.WaitGroup        // counts the tasks that were started and have not ended
+	next      atomic.Int64          // the index the next task gets
+	waited    atomic.Bool           // Wait has settled the outcome: Go panics (TG10)
+	cancelled atomic.Int64          // tasks that echoed the cancellation or never started (TG3, TG7)
+	doneCause atomic.Pointer[error] // context.Cause(ctx), once ctx is done: it never changes then
 
 	// mu guards the fields below. It is held for bookkeeping only, never
 	// across a wait (ALL1), and it is the last lock taken: nothing is locked
@@ -432,11 +433,23 @@ func (g *Group) isEcho(err error) bool {
 	if ctxErr == nil {
 		return false
 	}
-	c := context.Cause(g.ctx)
+	c := g.cause()
 	if !errors.Is(err, ctxErr) && !errors.Is(err, c) {
 		return false
 	}
 	return !holdsFailures(err, c)
+}
+
+// cause returns context.Cause of the group's done context. It is read once
+// and kept: when many tasks echo a cancellation at once, context.Cause's lock
+// would serialise them.
+func (g *Group) cause() error {
+	if c := g.doneCause.Load(); c != nil {
+		return *c
+	}
+	c := context.Cause(g.ctx)
+	g.doneCause.CompareAndSwap(nil, &c)
+	return c
 }
 
 // holdsFailures reports whether err's tree holds an *Error with real

@@ -19,20 +19,25 @@ import (
 // Hooks are functions a group calls as its tasks start and end and when a task
 // straggles (OB4). Each may be nil. They run synchronously: OnStart and OnDone
 // in the task's goroutine, so the task waits for them and Wait returns only
-// after the last OnDone; OnStraggler in a timer's goroutine, and Wait waits for
-// a report in progress. Keep them quick, and do not wait for the group in them.
+// after the last OnDone; OnStraggler and OnSlow in a timer's goroutine, and
+// Wait waits for a report in progress. Keep them quick, and do not wait for
+// the group in them. A hook that panics fails the task it was called about,
+// as a panic in the task would (OB6): the panic is recovered, logged, and
+// comes home at Wait.
 type Hooks struct {
 	// OnStart is called when a task starts running, before its function. A
 	// panic in OnStart fails the task as a panic in its function would.
 	OnStart func(TaskInfo)
 	// OnDone is called when a task has ended, with its own error (nil, what
 	// it returned, a *PanicError or ErrGoexit) and how long it ran, before
-	// the group counts it as ended. It must not panic.
+	// the group counts it as ended.
 	OnDone func(TaskInfo, error, time.Duration)
 	// OnStraggler is called once for every task still running the straggler
 	// timeout after the group's context was cancelled (WithStragglerTimeout).
-	// It must not panic.
 	OnStraggler func(Straggler)
+	// OnSlow is called once for every task still running the slow-task
+	// threshold after it started (WithSlowTask), cancelled or not.
+	OnSlow func(SlowTask)
 }
 
 // TaskInfo describes one running task of a group.
@@ -51,7 +56,33 @@ type Straggler struct {
 	SinceCancel time.Duration // how long ago the group's context was cancelled: the timeout, give or take scheduling
 	Running     time.Duration // how long the task has been running
 	Cause       error         // why the group was cancelled: context.Cause of the group's context
+	State       string        // what the task's goroutine is doing, from its stack's header: "chan receive", "select", "IO wait", "syscall", "sleep", "running", ...; "" if not found
 	Stack       []byte        // the stack of the task's goroutine, as runtime.Stack prints it; nil if it could not be found
+}
+
+// A SlowTask is a task still running the slow-task threshold after it
+// started (OB7): like asyncio's report of a callback that held the loop too
+// long, it names a task that may be stuck before anything is cancelled.
+type SlowTask struct {
+	TaskInfo               // the group, the task's name and index, and when it started
+	Running  time.Duration // how long the task has been running: the threshold, give or take scheduling
+	State    string        // what its goroutine is doing, as in Straggler
+	Stack    []byte        // the stack of the task's goroutine; nil if it could not be found
+}
+
+// WithSlowTask reports every task still running d after it started, once
+// (OB7): to Hooks.OnSlow and to the logger, or to slog.Default() when the
+// group has neither, at warn level. The report names the group and the task,
+// says how long it has run and what its goroutine is doing (from its stack's
+// header: waiting on a channel, a lock, I/O or a system call, or running),
+// and carries its stack. Nothing is cancelled. Each task pays for a timer
+// and for reading its goroutine's id as it starts (BenchmarkSlowTask); an
+// unnamed group without the option pays nothing. It panics if d <= 0.
+func WithSlowTask(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("taskgroup: WithSlowTask(%v): the threshold must be positive", d))
+	}
+	return func(c *config) { c.observer().slow = d }
 }
 
 // WithHooks makes the group call h's functions as its tasks start and end and
@@ -99,6 +130,7 @@ type observer struct {
 	hooks    Hooks
 	logger   *slog.Logger
 	straggle time.Duration
+	slow     time.Duration
 
 	// Set by New, then only read.
 	group     *Group
@@ -172,7 +204,7 @@ func (g *Group) newObserved(parent context.Context) {
 	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	o.ctx = g.ctx
-	o.tracked = o.name != "" || o.straggle > 0
+	o.tracked = o.name != "" || o.straggle > 0 || o.slow > 0
 	if o.tracked {
 		o.tasks.prev, o.tasks.next = &o.tasks, &o.tasks
 		o.stopWatch = context.AfterFunc(g.ctx, o.cancelled)
@@ -194,7 +226,8 @@ type taskRun struct {
 	o          *observer       // nil for a named task of a group without one
 	ctx        context.Context // the task's: with its labels, and in a named group its place in the tree
 	region     *trace.Region   // nil unless the group is a trace task (OB2)
-	goid       uint64          // its goroutine, to find its stack; 0 without stragglers (OB4)
+	goid       uint64          // its goroutine, to find its stack; 0 without stragglers or slow tasks (OB4, OB7)
+	slowTimer  *time.Timer     // reports the task if it runs too long (OB7)
 	labelled   bool            // it runs under pprof labels (OB1)
 	prev, next *taskRun        // on o's running list while it runs, when o is tracked
 }
@@ -230,7 +263,7 @@ func (r *taskRun) begin() context.Context {
 	}
 	r.info.Start = time.Now()
 	if o.tracked {
-		if o.straggle > 0 {
+		if o.straggle > 0 || o.slow > 0 {
 			r.goid = goid()
 		}
 		o.mu.Lock()
@@ -238,6 +271,9 @@ func (r *taskRun) begin() context.Context {
 		o.tasks.prev.next = r
 		o.tasks.prev = r
 		o.mu.Unlock()
+		if o.slow > 0 {
+			r.slowTimer = time.AfterFunc(o.slow, r.reportSlow)
+		}
 	}
 	if o.traceTask != nil {
 		r.startRegion()
@@ -266,6 +302,9 @@ func (r *taskRun) startRegion() {
 func (r *taskRun) stop(g *Group, err error, abnormal bool) (error, bool) {
 	if r.region != nil {
 		r.region.End()
+	}
+	if r.slowTimer != nil {
+		r.slowTimer.Stop()
 	}
 	if r.o != nil && r.o.tracked {
 		r.o.end(r)
@@ -319,6 +358,59 @@ func taskAttrs(info TaskInfo) []slog.Attr {
 	return append(attrs, slog.Int("index", info.Index))
 }
 
+// reportSlow reports r as a slow task, if it is still running (OB7).
+func (r *taskRun) reportSlow() {
+	o := r.o
+	o.mu.Lock()
+	if o.closed || r.next == nil { // Wait has run, or the task has just ended
+		o.mu.Unlock()
+		return
+	}
+	s := SlowTask{TaskInfo: r.info, Running: time.Since(r.info.Start)}
+	o.reporting.Add(1) // under o.mu and before closed: Wait waits for it
+	o.mu.Unlock()
+	defer o.reporting.Done()
+	s.Stack = findStack(allStacks(), r.goid)
+	s.State = goroutineState(s.Stack)
+	if o.hooks.OnSlow != nil {
+		o.callHook(s.TaskInfo, func() { o.hooks.OnSlow(s) })
+	}
+	if l := o.reportLogger(o.hooks.OnSlow != nil); l != nil {
+		attrs := append(taskAttrs(s.TaskInfo),
+			slog.Duration("running", s.Running),
+			slog.String("state", s.State),
+			slog.String("stack", string(s.Stack)))
+		l.LogAttrs(o.ctx, slog.LevelWarn, "taskgroup: task is slow", attrs...)
+	}
+}
+
+// reportLogger is where a report goes besides a hook: the group's logger, or
+// slog.Default() when the group has neither a logger nor the hook.
+func (o *observer) reportLogger(hooked bool) *slog.Logger {
+	if o.logger == nil && !hooked {
+		return slog.Default()
+	}
+	return o.logger
+}
+
+// goroutineState returns what a goroutine is doing, from the header of its
+// stack as runtime.Stack prints it: "goroutine 7 [chan receive, 2 minutes]:"
+// gives "chan receive". A synctest bubble's "(durable)" mark and the time
+// blocked are left out.
+func goroutineState(stack []byte) string {
+	_, rest, ok := bytes.Cut(stack, []byte(" ["))
+	if !ok {
+		return ""
+	}
+	state, _, ok := bytes.Cut(rest, []byte("]"))
+	if !ok {
+		return ""
+	}
+	state, _, _ = bytes.Cut(state, []byte(","))
+	state, _, _ = bytes.Cut(state, []byte(" (durable)"))
+	return string(state)
+}
+
 // cancelled runs once the group's context is done. It notes when, for
 // WriteTree, and with a straggler timeout starts the timer for the report.
 // Both clocks are the time package's, so a synctest bubble's fake clock
@@ -364,6 +456,7 @@ func (o *observer) reportStragglers() {
 	stacks := allStacks()
 	for i := range late {
 		late[i].Stack = findStack(stacks, goids[i])
+		late[i].State = goroutineState(late[i].Stack)
 		o.reportStraggler(late[i])
 	}
 }
@@ -372,10 +465,7 @@ func (o *observer) reportStraggler(s Straggler) {
 	if o.hooks.OnStraggler != nil {
 		o.callHook(s.TaskInfo, func() { o.hooks.OnStraggler(s) })
 	}
-	l := o.logger
-	if l == nil && o.hooks.OnStraggler == nil {
-		l = slog.Default()
-	}
+	l := o.reportLogger(o.hooks.OnStraggler != nil)
 	if l == nil {
 		return
 	}
@@ -383,6 +473,7 @@ func (o *observer) reportStraggler(s Straggler) {
 		slog.Duration("since_cancel", s.SinceCancel),
 		slog.Duration("running", s.Running),
 		slog.Any("cause", s.Cause),
+		slog.String("state", s.State),
 		slog.String("stack", string(s.Stack)))
 	l.LogAttrs(o.ctx, slog.LevelWarn, "taskgroup: task still running after the group was cancelled", attrs...)
 }
@@ -488,5 +579,5 @@ func findStack(stacks []byte, id uint64) []byte {
 	if end := bytes.Index(s, []byte("\n\n")); end >= 0 {
 		s = s[:end]
 	}
-	return bytes.Clone(bytes.TrimRight(s, "\n"))
+	return panics.Trim(bytes.Clone(bytes.TrimRight(s, "\n"))) // without leash's runner frames
 }

@@ -22,8 +22,10 @@ type config struct {
 
 // WithLimit lets at most n of the group's tasks run at once (TG8). Go blocks
 // until a slot is free or the group's context is done; TryGo returns false
-// when no slot is free. The group runs its tasks on at most n goroutines,
-// reusing each for the next task. It panics if n < 1.
+// when no slot is free. A task that ends runs the next waiting Go's task on
+// its own goroutine. The limit is a bound, not a reservation: nothing is
+// allocated for n, and WithLimit(math.MaxInt) limits nothing at no cost. It
+// panics if n < 1.
 func WithLimit(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("taskgroup: WithLimit(%d): the limit must be at least 1", n))
