@@ -32,6 +32,7 @@ func TestStragglers_OB4_ReportsTheRunningTasksNowWithTheirStacks(t *testing.T) {
 		require.Equal(t, 3*time.Second, got[0].Running)
 		require.ErrorIs(t, got[0].Cause, taskgroup.ErrStopped)
 		require.Contains(t, string(got[0].Stack), "ignoresCancellation")
+		require.Equal(t, "chan receive", got[0].State)
 	})
 }
 
