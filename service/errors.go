@@ -67,16 +67,20 @@ func (e *DrainError) Unwrap() error { return e.Trigger }
 func (e *DrainError) Done() <-chan struct{} { return e.done }
 
 // Report is the drain report to print before the process exits: the error's
-// line, then every task still running with how long since the cancellation
-// and its goroutine's stack, then the tree of named groups still alive (which
+// line, then every task still running with how long since the cancellation,
+// what its goroutine is doing and its stack, then the tree of named groups still alive (which
 // shows where the tasks of nested groups are stuck).
 func (e *DrainError) Report() string {
 	var b strings.Builder
 	b.WriteString(e.Error())
 	b.WriteByte('\n')
 	for _, s := range e.Stragglers {
-		fmt.Fprintf(&b, "\n%s of group %q: running %v, %v since the cancellation\n",
+		fmt.Fprintf(&b, "\n%s of group %q: running %v, %v since the cancellation",
 			taskText(s.TaskInfo), s.Group, s.Running.Round(time.Millisecond), s.SinceCancel.Round(time.Millisecond))
+		if s.State != "" {
+			fmt.Fprintf(&b, "; its goroutine: %s", s.State)
+		}
+		b.WriteByte('\n')
 		if len(s.Stack) > 0 {
 			for line := range strings.Lines(string(s.Stack)) {
 				b.WriteString("    ")

@@ -120,7 +120,8 @@ func Run(ctx context.Context, run func(ctx context.Context, g *taskgroup.Group) 
 		for _, s := range de.Stragglers {
 			logger.LogAttrs(ctx, slog.LevelWarn, "service: task still running when the drain gave up",
 				slog.String("group", s.Group), slog.String("task", s.Name), slog.Int("index", s.Index),
-				slog.Duration("since_cancel", s.SinceCancel), slog.String("stack", string(s.Stack)))
+				slog.Duration("since_cancel", s.SinceCancel), slog.String("state", s.State),
+				slog.String("stack", string(s.Stack)))
 		}
 	}
 	return de

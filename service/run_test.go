@@ -442,7 +442,7 @@ func TestRun_SV3_ReportShowsTheStackAndTheNestedGroupsStillAlive(t *testing.T) {
 		require.ErrorAs(t, err, &de)
 		report := de.Report()
 		require.Contains(t, report, de.Error()+"\n")
-		require.Contains(t, report, `task "http" (#1) of group "api": running 1s, 1s since the cancellation`)
+		require.Contains(t, report, `task "http" (#1) of group "api": running 1s, 1s since the cancellation; its goroutine: sync.WaitGroup.Wait`)
 		require.Contains(t, report, "\n    goroutine ")
 		require.Contains(t, report, "(*Group).Wait", "the http task waits for its request group")
 		require.Contains(t, report, "named groups still alive:\n"+
