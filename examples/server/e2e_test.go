@@ -365,6 +365,7 @@ func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 func TestE2E_SV3_SecondSIGTERMEndsTheDrainAtOnce(t *testing.T) {
 	const drain = time.Minute
 	p, done := stuck(t, drain)
+	p.waitFor(t, `msg="taskgroup: task is slow" group=request task=legacy-report`, startDeadline) // OB7, before any signal
 	p.signal(t, syscall.SIGTERM)
 	p.waitFor(t, "service: shutting down", exitDeadline)
 	secondAt := p.signal(t, syscall.SIGTERM)

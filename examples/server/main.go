@@ -13,8 +13,9 @@
 //	go run ./examples/server -debug             # adds /legacy, a handler that ignores cancellation
 //
 // With -debug, a request to /legacy starts a task whose client takes no
-// context; on SIGTERM the drain gives up on it at its bound (-drain), the
-// report names it with its stack, and the process exits 143.
+// context: after a second it is logged as a slow task with its goroutine's
+// state and stack; on SIGTERM the drain gives up on it at its bound
+// (-drain), the report names it, and the process exits 143.
 //
 // At exit the server prints its counts on one line, for scripts and the
 // end-to-end test:
@@ -38,7 +39,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen on `host:port`; port 0 picks a free one")
 	drain := flag.Duration("drain", 10*time.Second, "bound the drain after SIGINT or SIGTERM to `duration` (service.DefaultDrain is 25s)")
-	debug := flag.Bool("debug", false, "add /legacy, a handler whose task ignores cancellation, to see the drain report")
+	debug := flag.Bool("debug", false, "add /legacy, a handler whose task ignores cancellation, to see the slow-task and drain reports")
 	audit := flag.String("audit", "", "append one audit record per completed request to `file` (default: count them only)")
 	flag.Parse()
 	if *drain <= 0 {

@@ -183,10 +183,13 @@ func (s *server) work(w http.ResponseWriter, r *http.Request) {
 }
 
 // legacy serves /legacy (with -debug): its task calls a client that takes
-// no context, so nothing can cancel it, and the drain gives up on it.
+// no context, so nothing can cancel it. After a second it is reported as a
+// slow task (OB7); on the shutdown the drain gives up on it.
 func (s *server) legacy(w http.ResponseWriter, r *http.Request) {
 	s.accepted.Add(1)
-	g := taskgroup.New(r.Context(), taskgroup.WithName("request"))
+	// OB7: a task still running a second after it started is reported
+	// once, with what its goroutine is doing, before anything is cancelled.
+	g := taskgroup.New(r.Context(), taskgroup.WithName("request"), taskgroup.WithSlowTask(time.Second))
 	g.GoNamed("legacy-report", func(context.Context) error {
 		legacyReport()
 		return nil
