@@ -56,24 +56,30 @@
 //     2 for a panic, 128+n after signal n.
 //
 // Misuse is loud: a nil context, a nil function, WithDrain(d <= 0), a nil
-// logger or signal panic at the call, with a message that starts "service: "
-// (as ALL4 and TG10 say for the other packages).
+// logger or signal panic at the call, with a message that starts "service: ".
 //
 // # Decisions the contract leaves open
 //
 // A signal that stops a program which then drains in time is a clean stop:
 // Run returns nil and ExitCode 0, as an HTTP server's ListenAndServe returns
 // ErrServerClosed after Shutdown. Only a drain that gives up ends with
-// 128+n, as if the signal had killed the process. Panics do not re-panic
-// from Run as they do from Wait (TG5): a re-panic would have to wait for
-// every task, and the drain is bounded; the panic is logged the moment it
+// 128+n, as if the signal had killed the process. A panic does not re-panic
+// from Run as it does from a group's Wait: a re-panic would have to wait for
+// every task, and the drain is bounded. The panic is logged the moment it
 // happens, with its stack, and returned (ExitCode 2).
 //
-// Run reads signals through os/signal. Its tests inject the signal channel
-// through an unexported option instead, because os/signal delivers on a
-// goroutine of its own that lives outside any testing/synctest bubble, so a
-// real signal could not be part of a bubble's fake time; one test outside a
-// bubble sends a real SIGTERM to the test process and checks the same path.
+// # Testing with testing/synctest
+//
+// Run works inside a synctest bubble, with its drain on the bubble's fake
+// clock, when it listens for no signals: pass WithSignals() with none, and
+// stop the program by cancelling its context. os/signal delivers on a
+// goroutine of its own that lives outside every bubble, and a channel made
+// in a bubble cannot be used from outside it (the runtime stops the program).
+//
+// For the same reason Run's own tests inject the signal channel through an
+// unexported option (the seam) to test signals in fake time; one test
+// outside any bubble sends real signals to the test process with
+// syscall.Kill and checks the same path, bounded by a real deadline.
 //
 // # Costs
 //
