@@ -68,10 +68,11 @@ func run(cfg config, stdout, stderr io.Writer) int {
 		defer f.Close()
 		sink = f
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
-	s := newServer(cfg, sink, stdout)
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	s := newServer(cfg, sink, stdout, logger)
 
-	err := service.Run(context.Background(), s.run, service.WithName("server"), service.WithDrain(cfg.drain))
+	err := service.Run(context.Background(), s.run, service.WithName("server"), service.WithDrain(cfg.drain),
+		service.WithLogger(logger))
 
 	fmt.Fprintf(stdout, "server: accepted=%d completed=%d rejected=%d failed=%d audited=%d audit-failed=%d\n",
 		s.accepted.Load(), s.completed.Load(), s.rejected.Load(), s.failed.Load(), s.audit.written.Load(), s.auditFailed.Load())

@@ -27,6 +27,7 @@ const permits = 8
 type server struct {
 	cfg    config
 	stdout io.Writer
+	log    *slog.Logger
 	sem    *semaphore.Semaphore // shared by every request's group
 	audit  *auditLog
 
@@ -40,8 +41,8 @@ type server struct {
 	auditFailed                           atomic.Int64
 }
 
-func newServer(cfg config, sink io.Writer, stdout io.Writer) *server {
-	return &server{cfg: cfg, stdout: stdout, sem: semaphore.New(permits), audit: &auditLog{w: sink},
+func newServer(cfg config, sink io.Writer, stdout io.Writer, log *slog.Logger) *server {
+	return &server{cfg: cfg, stdout: stdout, log: log, sem: semaphore.New(permits), audit: &auditLog{w: sink},
 		httpDone: make(chan struct{})}
 }
 
@@ -57,10 +58,10 @@ func (s *server) run(ctx context.Context, g *taskgroup.Group) error {
 	// A failed audit write is logged and counted as it happens, not kept
 	// (SV5): the group lives as long as the program. CollectAll: one failed
 	// write does not cancel the others.
-	s.background = taskgroup.New(context.WithoutCancel(ctx), taskgroup.WithName("background"),
+	s.background = taskgroup.New(context.WithoutCancel(ctx), taskgroup.WithName("background"), taskgroup.WithLogger(s.log),
 		taskgroup.CollectAll(), taskgroup.WithFailureHandler(func(te *taskgroup.TaskError) {
 			s.auditFailed.Add(1)
-			slog.Error("server: audit write failed", "error", te)
+			s.log.Error("server: audit write failed", "error", te)
 		}))
 	g.GoNamed("background", func(ctx context.Context) error {
 		<-ctx.Done()
@@ -161,7 +162,7 @@ func (s *server) work(w http.ResponseWriter, r *http.Request) {
 		d = time.Duration(ms) * time.Millisecond
 	}
 
-	g := taskgroup.New(r.Context(), taskgroup.WithName("request"), taskgroup.WithSemaphore(s.sem))
+	g := taskgroup.New(r.Context(), taskgroup.WithName("request"), taskgroup.WithSemaphore(s.sem), taskgroup.WithLogger(s.log))
 	stock := taskgroup.SpawnNamed(g, "lookup", func(ctx context.Context) (int, error) {
 		return 42, pause(ctx, d/2)
 	})
@@ -189,7 +190,7 @@ func (s *server) legacy(w http.ResponseWriter, r *http.Request) {
 	s.accepted.Add(1)
 	// OB7: a task still running a second after it started is reported
 	// once, with what its goroutine is doing, before anything is cancelled.
-	g := taskgroup.New(r.Context(), taskgroup.WithName("request"), taskgroup.WithSlowTask(time.Second))
+	g := taskgroup.New(r.Context(), taskgroup.WithName("request"), taskgroup.WithSlowTask(time.Second), taskgroup.WithLogger(s.log))
 	g.GoNamed("legacy-report", func(context.Context) error {
 		legacyReport()
 		return nil
@@ -221,7 +222,7 @@ func (s *server) worker(ctx context.Context) error {
 			return ctx.Err()
 		case <-tick.C:
 			if n := s.completed.Load(); n != last {
-				slog.Info("server: served", "completed", n, "rejected", s.rejected.Load(), "audited", s.audit.written.Load())
+				s.log.Info("server: served", "completed", n, "rejected", s.rejected.Load(), "audited", s.audit.written.Load())
 				last = n
 			}
 		}
