@@ -507,3 +507,26 @@ func TestWithSignals_NilSignalPanics(t *testing.T) {
 	require.PanicsWithValue(t, "service: WithSignals: signal #1 is nil",
 		func() { WithSignals(syscall.SIGTERM, nil) })
 }
+
+func TestRun_SV3_InABubbleWithoutSignalsTheDrainRunsOnTheFakeClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		release := make(chan struct{})
+		result := make(chan error, 1)
+		go func() {
+			result <- Run(ctx, services(map[string]func(context.Context) error{"legacy": ignoresCancellation(release)}),
+				WithSignals(), WithDrain(time.Hour), quiet()) // no os/signal: what a user's bubble test passes
+		}()
+		synctest.Wait()
+		cancel()
+		start := time.Now()
+		err := <-result
+		require.Equal(t, time.Hour, time.Since(start), "an hour of fake time")
+		var de *DrainError
+		require.ErrorAs(t, err, &de)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 1, ExitCode(err))
+		close(release)
+		<-de.Done()
+	})
+}
