@@ -347,6 +347,19 @@ func stuck(t *testing.T, drain time.Duration) (*proc, func()) {
 func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 	const drain = time.Second
 	p, done := stuck(t, drain)
+	// SV6 on the way: /legacy-call gives up on the same client after 500ms,
+	// and the calls it abandons keep their permits: after two, the third
+	// finds none and does not call the client.
+	for i, held := range []string{"1 of 2", "2 of 2", "2 of 2"} {
+		resp, err := http.Get(p.base + "/legacy-call")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode, "call %d", i)
+		require.Contains(t, string(body), "legacy calls stuck: "+held+" permits held", "call %d", i)
+	}
+	http.DefaultClient.CloseIdleConnections()
 	termAt := p.signal(t, syscall.SIGTERM)
 	code := p.exit(t)
 	done()
@@ -360,6 +373,7 @@ func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 	require.Contains(t, stderr, `service "server": shutdown on signal terminated: drain gave up after 1s with 2 tasks still running: task "background" (#1), task "http" (#2)`)
 	require.Contains(t, stderr, `└── task "legacy-report" #0 (running `, "the report's tree names the stuck task")
 	require.Contains(t, stderr, "main.(*server).serveHTTP", "with the stack of the task it keeps waiting")
+	require.Contains(t, p.stdout.String(), " abandoned=2\n", "the two legacy calls given up on, still counted")
 }
 
 func TestE2E_SV3_SecondSIGTERMEndsTheDrainAtOnce(t *testing.T) {

@@ -62,7 +62,7 @@ func TestServer_SV3_InProcessSIGTERMDrainsEveryRequest(t *testing.T) {
 	case <-time.After(exitDeadline):
 		require.FailNow(t, "run did not return")
 	}
-	require.Contains(t, stdout.String(), "server: accepted=20 completed=20 rejected=0 failed=0 audited=20 audit-failed=0\n")
+	require.Contains(t, stdout.String(), "server: accepted=20 completed=20 rejected=0 failed=0 audited=20 audit-failed=0 abandoned=0\n")
 }
 
 // requestsInFlight counts the /work requests in flight in the tree of task

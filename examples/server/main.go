@@ -15,12 +15,18 @@
 // With -debug, a request to /legacy starts a task whose client takes no
 // context: after a second it is logged as a slow task with its goroutine's
 // state and stack; on SIGTERM the drain gives up on it at its bound
-// (-drain), the report names it, and the process exits 143.
+// (-drain), the report names it, and the process exits 143. /legacy-call
+// calls the same client through timeout.Call, which answers 504 after
+// 500ms; the calls it abandons hold their permits until the client returns,
+// so at most two are ever stuck.
 //
 // At exit the server prints its counts on one line, for scripts and the
 // end-to-end test:
 //
-//	server: accepted=120 completed=117 rejected=3 failed=0 audited=117 audit-failed=0
+//	server: accepted=120 completed=117 rejected=3 failed=0 audited=117 audit-failed=0 abandoned=0
+//
+// (abandoned counts the legacy calls that -debug's /legacy-call gave up on
+// and that are still running: timeout.Abandoned.)
 package main
 
 import (
@@ -34,6 +40,7 @@ import (
 	"time"
 
 	"github.com/leash-go/leash/service"
+	"github.com/leash-go/leash/timeout"
 )
 
 func main() {
@@ -74,8 +81,9 @@ func run(cfg config, stdout, stderr io.Writer) int {
 	err := service.Run(context.Background(), s.run, service.WithName("server"), service.WithDrain(cfg.drain),
 		service.WithLogger(logger))
 
-	fmt.Fprintf(stdout, "server: accepted=%d completed=%d rejected=%d failed=%d audited=%d audit-failed=%d\n",
-		s.accepted.Load(), s.completed.Load(), s.rejected.Load(), s.failed.Load(), s.audit.written.Load(), s.auditFailed.Load())
+	fmt.Fprintf(stdout, "server: accepted=%d completed=%d rejected=%d failed=%d audited=%d audit-failed=%d abandoned=%d\n",
+		s.accepted.Load(), s.completed.Load(), s.rejected.Load(), s.failed.Load(), s.audit.written.Load(), s.auditFailed.Load(),
+		timeout.Abandoned())
 	var de *service.DrainError
 	switch {
 	case errors.As(err, &de):

@@ -18,18 +18,24 @@ import (
 	"github.com/leash-go/leash/semaphore"
 	"github.com/leash-go/leash/taskgroup"
 	"github.com/leash-go/leash/taskgroup/treehttp"
+	"github.com/leash-go/leash/timeout"
 )
 
 // permits bounds the request tasks that run at once, across all requests.
 const permits = 8
 
+// legacyPermits bounds the calls to the legacy client that may be stuck at
+// once, abandoned ones included (SV6).
+const legacyPermits = 2
+
 // A server holds what the program's services share.
 type server struct {
-	cfg    config
-	stdout io.Writer
-	log    *slog.Logger
-	sem    *semaphore.Semaphore // shared by every request's group
-	audit  *auditLog
+	cfg       config
+	stdout    io.Writer
+	log       *slog.Logger
+	sem       *semaphore.Semaphore // shared by every request's group
+	legacySem *semaphore.Semaphore // held by every call to the legacy client, until it returns
+	audit     *auditLog
 
 	// Set by run before the listener starts, then only read.
 	stopping   <-chan struct{}  // closed when the shutdown begins
@@ -42,8 +48,8 @@ type server struct {
 }
 
 func newServer(cfg config, sink io.Writer, stdout io.Writer, log *slog.Logger) *server {
-	return &server{cfg: cfg, stdout: stdout, log: log, sem: semaphore.New(permits), audit: &auditLog{w: sink},
-		httpDone: make(chan struct{})}
+	return &server{cfg: cfg, stdout: stdout, log: log, sem: semaphore.New(permits), legacySem: semaphore.New(legacyPermits),
+		audit: &auditLog{w: sink}, httpDone: make(chan struct{})}
 }
 
 // run is the program: service.Run calls it as the task "main" of the group
@@ -81,6 +87,7 @@ func (s *server) run(ctx context.Context, g *taskgroup.Group) error {
 	fmt.Fprintf(s.stdout, "  try:  curl 'http://%s/work?ms=200'   curl http://%s/debug/taskgroups   (pprof: /debug/pprof/)\n", addr, addr)
 	if s.cfg.debug {
 		fmt.Fprintf(s.stdout, "  -debug: curl http://%s/legacy   starts a task that ignores cancellation\n", addr)
+		fmt.Fprintf(s.stdout, "          curl http://%s/legacy-call   gives up on it after 500ms; at most %d stay stuck\n", addr, legacyPermits)
 	}
 	fmt.Fprintf(s.stdout, "  stop: Ctrl-C or kill -TERM %d; the drain waits at most %v, a second signal ends it at once\n", os.Getpid(), s.cfg.drain)
 
@@ -129,6 +136,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("/work", s.work)
 	if s.cfg.debug {
 		mux.HandleFunc("/legacy", s.legacy)
+		mux.HandleFunc("/legacy-call", s.legacyCall)
 	}
 	mux.Handle("/debug/taskgroups", treehttp.Handler())
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -202,6 +210,28 @@ func (s *server) legacy(w http.ResponseWriter, r *http.Request) {
 	}
 	s.completed.Add(1)
 	fmt.Fprintln(w, "ok legacy report")
+}
+
+// legacyCall serves /legacy-call (with -debug): the same legacy client,
+// called through timeout.Call, which gives up on it after 500ms and answers
+// 504. The goroutine it abandons keeps its permit of s.legacySem until the
+// client returns (SV6), so stuck calls cannot pile up: once legacyPermits
+// of them are stuck, the next call finds no permit within its 500ms and
+// the client is not called at all.
+func (s *server) legacyCall(w http.ResponseWriter, r *http.Request) {
+	s.accepted.Add(1)
+	_, err := timeout.Call(r.Context(), 500*time.Millisecond, func() (struct{}, error) {
+		legacyReport()
+		return struct{}{}, nil
+	}, timeout.WithLimiter(s.legacySem))
+	if err != nil {
+		s.failed.Add(1)
+		msg := fmt.Sprintf("%v (legacy calls stuck: %d of %d permits held)", err, s.legacySem.Stats().InUse, legacyPermits)
+		http.Error(w, msg, http.StatusGatewayTimeout)
+		return
+	}
+	s.completed.Add(1)
+	fmt.Fprintln(w, "ok legacy call")
 }
 
 // legacyReport stands for a client without a context or a timeout, stuck
