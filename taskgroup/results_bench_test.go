@@ -1,0 +1,79 @@
+package taskgroup_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/leash-go/leash/taskgroup"
+	"golang.org/x/sync/errgroup"
+)
+
+// The RS benchmarks: a limited Map, MapOutcomes and streams, each beside its
+// peer in one family. The peers from sourcegraph/conc are in the bench
+// module (../bench), so that this module does not require conc.
+
+const streamItems = 10_000
+
+func items(n int) []int {
+	in := make([]int, n)
+	for i := range in {
+		in[i] = i
+	}
+	return in
+}
+
+// BenchmarkMapLimit is a limited Map over 10k trivial items (RS4), with the
+// limit GOMAXPROCS, beside errgroup's SetLimit and the floor: that many
+// goroutines taking the items by an atomic index.
+func BenchmarkMapLimit(b *testing.B) {
+	ctx := context.Background()
+	in := items(streamItems)
+	limit := runtime.GOMAXPROCS(0)
+	b.Run("impl=leash", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := taskgroup.Map(ctx, in, square, taskgroup.WithLimit(limit)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(limit)
+			out := make([]int, len(in))
+			for i, x := range in {
+				g.Go(func() error {
+					v, err := square(gctx, x)
+					out[i] = v
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=workers", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out := make([]int, len(in))
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range limit {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := next.Add(1) - 1; i < int64(len(in)); i = next.Add(1) - 1 {
+						out[i], _ = square(ctx, in[i])
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	})
+}
