@@ -77,3 +77,26 @@ func BenchmarkMapLimit(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOutcomes is MapOutcomes (RS1) beside a plain Map over 1000
+// trivial items, unlimited: the price of accounting for every item.
+func BenchmarkOutcomes(b *testing.B) {
+	ctx := context.Background()
+	in := items(manyTasks)
+	b.Run("impl=leash-outcomes", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := taskgroup.MapOutcomes(ctx, in, square); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=leash-map", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := taskgroup.Map(ctx, in, square); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
