@@ -13,14 +13,15 @@ import (
 
 // newItemGroup is New for a call over items. It takes WithLimit out of the
 // group's configuration, so that New makes no limiter, and returns it for
-// the call's own workers; with WithSemaphore the limit stays with the group
-// (items then go through add, where a task takes a slot and then a permit).
-func newItemGroup(ctx context.Context, opts []Option) (*Group, int) {
+// the call's own use: its workers, or a stream's bound. With WithSemaphore
+// the limit stays with the group unless always is set (Map's items then go
+// through add, where a task takes a slot and then a permit).
+func newItemGroup(ctx context.Context, opts []Option, always bool) (*Group, int) {
 	limit := 0
 	all := make([]Option, len(opts), len(opts)+1)
 	copy(all, opts)
 	all = append(all, func(c *config) {
-		if c.sem == nil {
+		if c.sem == nil || always {
 			limit, c.limit = c.limit, 0
 		}
 	})

@@ -20,7 +20,7 @@ import (
 func Map[In, Out any](ctx context.Context, in []In, fn func(ctx context.Context, item In) (Out, error), opts ...Option) ([]Out, error) {
 	checkItemCall("Map", ctx, fn == nil)
 	m := &mapper[In, Out]{in: in, out: make([]Out, len(in)), fn: fn}
-	g, limit := newItemGroup(ctx, opts)
+	g, limit := newItemGroup(ctx, opts, false)
 	g.runItems(len(in), m, limit)
 	return m.out, g.Wait()
 }
@@ -97,7 +97,7 @@ func FirstOf[In, Out any](ctx context.Context, in []In, fn func(ctx context.Cont
 	if len(in) == 0 {
 		return zero, ErrNoFunctions
 	}
-	g, limit := newItemGroup(ctx, append(opts[:len(opts):len(opts)], CollectAll()))
+	g, limit := newItemGroup(ctx, append(opts[:len(opts):len(opts)], CollectAll()), false)
 	f := &firster[In, Out]{g: g, in: in, fn: fn}
 	g.runItems(len(in), f, limit)
 	err := g.Wait()

@@ -58,7 +58,7 @@ type Outcome[T any] struct {
 func MapOutcomes[In, Out any](ctx context.Context, in []In, fn func(ctx context.Context, item In) (Out, error), opts ...Option) ([]Outcome[Out], error) {
 	checkItemCall("MapOutcomes", ctx, fn == nil)
 	m := &outcomeMapper[In, Out]{in: in, out: make([]Outcome[Out], len(in)), fn: fn}
-	g, limit := newItemGroup(ctx, opts)
+	g, limit := newItemGroup(ctx, opts, false)
 	g.runItems(len(in), m, limit)
 	err := g.Wait()
 	m.settle(g, err)

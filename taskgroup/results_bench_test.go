@@ -3,6 +3,7 @@ package taskgroup_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,6 +98,124 @@ func BenchmarkOutcomes(b *testing.B) {
 			if _, err := taskgroup.Map(ctx, in, square); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// BenchmarkStream ranges over 10k trivial items (RS2) in input order and in
+// completion order, beside errgroup with the tasks sending on a channel that
+// the caller ranges over (completion order), and the floor: goroutines
+// sending on a channel, counted by a WaitGroup.
+func BenchmarkStream(b *testing.B) {
+	benchStream(b, 0)
+}
+
+// BenchmarkStreamLimit8 is BenchmarkStream with WithLimit(8) and errgroup's
+// SetLimit(8).
+func BenchmarkStreamLimit8(b *testing.B) {
+	benchStream(b, 8)
+}
+
+func benchStream(b *testing.B, limit int) {
+	ctx := context.Background()
+	in := items(streamItems)
+	var opts []taskgroup.Option
+	if limit > 0 {
+		opts = append(opts, taskgroup.WithLimit(limit))
+	}
+	want := 0
+	for _, x := range in {
+		want += x * x
+	}
+	check := func(b *testing.B, sum int, err error) {
+		if err != nil || sum != want {
+			b.Fatal(sum, err)
+		}
+	}
+	b.Run("impl=leash-stream", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sum := 0
+			res := taskgroup.Stream(ctx, slices.Values(in), square, opts...)
+			for _, v := range res.All() {
+				sum += v
+			}
+			check(b, sum, res.Err())
+		}
+	})
+	b.Run("impl=leash-ascompleted", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sum := 0
+			res := taskgroup.AsCompleted(ctx, slices.Values(in), square, opts...)
+			for _, v := range res.All() {
+				sum += v
+			}
+			check(b, sum, res.Err())
+		}
+	})
+	b.Run("impl=errgroup-channel", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			g, gctx := errgroup.WithContext(ctx)
+			if limit > 0 {
+				g.SetLimit(limit)
+			}
+			results := make(chan int)
+			errc := make(chan error, 1)
+			go func() {
+				for _, x := range in {
+					g.Go(func() error {
+						v, err := square(gctx, x)
+						if err != nil {
+							return err
+						}
+						results <- v
+						return nil
+					})
+				}
+				errc <- g.Wait()
+				close(results)
+			}()
+			sum := 0
+			for v := range results {
+				sum += v
+			}
+			check(b, sum, <-errc)
+		}
+	})
+	b.Run("impl=waitgroup-channel", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var wg sync.WaitGroup
+			results := make(chan int)
+			go func() {
+				var sem chan struct{}
+				if limit > 0 {
+					sem = make(chan struct{}, limit)
+				}
+				for _, x := range in {
+					if sem != nil {
+						sem <- struct{}{}
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						v, _ := square(ctx, x)
+						results <- v
+						if sem != nil {
+							<-sem
+						}
+					}()
+				}
+				wg.Wait()
+				close(results)
+			}()
+			sum := 0
+			for v := range results {
+				sum += v
+			}
+			check(b, sum, nil)
 		}
 	})
 }
