@@ -206,7 +206,7 @@ func (s *stream[In, Out]) run(r *Results[Out], in iter.Seq[In], yield func(int, 
 		// the items have returned; Err keeps the group's outcome.
 		s.g.Stop()
 		<-s.fed
-		r.err, _ = s.wait()
+		_, r.err = s.wait()
 	}()
 	for {
 		it := s.next()
@@ -220,7 +220,7 @@ func (s *stream[In, Out]) run(r *Results[Out], in iter.Seq[In], yield func(int, 
 	}
 	ended = true
 	<-s.fed
-	err, p := s.wait()
+	p, err := s.wait()
 	r.err = err
 	if s.input != nil {
 		panic(s.input)
@@ -232,13 +232,13 @@ func (s *stream[In, Out]) run(r *Results[Out], in iter.Seq[In], yield func(int, 
 
 // wait is the group's Wait, with the panic Wait raises again (TG5) caught
 // and returned, so that Err keeps the *Error before the panic goes on.
-func (s *stream[In, Out]) wait() (err error, p any) {
+func (s *stream[In, Out]) wait() (p any, err error) {
 	defer func() {
 		if p = recover(); p != nil {
 			err, _ = p.(error)
 		}
 	}()
-	return s.g.Wait(), nil
+	return nil, s.g.Wait()
 }
 
 // next waits for the loop's next item, in the stream's order, and takes
