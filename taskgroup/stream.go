@@ -73,6 +73,9 @@ func newResults[In, Out any](what string, ctx context.Context, in iter.Seq[In], 
 			g: g, fn: fn, limit: limit, ordered: ordered, feeding: true,
 			ready: make(chan struct{}, 1), free: make(chan struct{}, 1), fed: make(chan struct{}),
 		}
+		if g.cfg.sem == nil {
+			s.work = make(chan *streamItem[In, Out])
+		}
 		r.state = s
 		s.run(r, in, yield)
 	}}
@@ -130,6 +133,10 @@ type stream[In, Out any] struct {
 	fn      func(ctx context.Context, item In) (Out, error)
 	limit   int // bound on held; 0 for none
 	ordered bool
+
+	work    chan *streamItem[In, Out] // items handed to idle workers; nil with WithSemaphore
+	workers int                       // started by the feeder, which alone reads it
+	idle    atomic.Int32              // workers between items: about to take the next one
 
 	ready chan struct{} // capacity 1: the loop may have something to take
 	free  chan struct{} // capacity 1: the feeder may have a slot
@@ -275,6 +282,9 @@ func (s *stream[In, Out]) feed(in iter.Seq[In]) {
 			s.input = abnormalError(recover())
 			s.g.Stop()
 		}
+		if s.work != nil {
+			close(s.work) // the idle workers end
+		}
 		s.mu.Lock()
 		s.feeding = false
 		s.mu.Unlock()
@@ -293,10 +303,100 @@ func (s *stream[In, Out]) feed(in iter.Seq[In]) {
 			s.pending.push(it)
 			s.mu.Unlock()
 		}
-		s.g.add("", it, it, false)
+		if s.work == nil {
+			s.g.add("", it, it, false) // a task takes a permit of the shared semaphore
+		} else {
+			s.hand(it)
+		}
 		idx++
 	}
 	returned = true
+}
+
+// hand gives item it to an idle worker, or to a new one. Workers are the
+// group's tasks, each running items one after another, so that a long
+// stream of short items does not start a goroutine for each (as conc's
+// stream does not). A new worker starts only when every worker is running
+// an item, so an item never waits for another one to end; with a limit, at
+// most limit workers start, and as the feeder holds a slot for it, one of
+// them is about to be free.
+func (s *stream[In, Out]) hand(it *streamItem[In, Out]) {
+	select {
+	case s.work <- it:
+		return
+	default:
+	}
+	// A worker between items is about to take one: waiting for it is
+	// cheaper than starting a goroutine (BenchmarkStream).
+	if s.idle.Load() == 0 && (s.limit == 0 || s.workers < s.limit) {
+		s.workers++
+		s.g.wg.Add(1)
+		go s.worker(it)
+		return
+	}
+	select {
+	case s.work <- it:
+	case <-s.g.ctx.Done():
+		s.g.notStarted(it) // TG7
+	}
+}
+
+// worker runs first, then the items handed to it, until the feeder has
+// ended. An item that calls runtime.Goexit ends the worker's goroutine; its
+// replacement takes over the worker's place in the group's WaitGroup.
+func (s *stream[In, Out]) worker(first *streamItem[In, Out]) {
+	returned := false
+	defer func() {
+		if !returned {
+			go s.worker(nil)
+			return
+		}
+		s.g.wg.Done()
+	}()
+	if first != nil {
+		s.runItem(first)
+	}
+	for {
+		s.idle.Add(1)
+		it, ok := <-s.work
+		if !ok {
+			break
+		}
+		s.idle.Add(-1)
+		s.runItem(it)
+	}
+	returned = true
+}
+
+// runItem runs one item as a task of the group: not at all when the
+// group's context is done (TG7); seen, when the group has an observer
+// (OB1-OB5); otherwise recorded as run records a task (TG2-TG6) and, like
+// itemWorkers.runItem, without a WaitGroup count of its own.
+func (s *stream[In, Out]) runItem(it *streamItem[In, Out]) {
+	g := s.g
+	switch {
+	case g.ctx.Err() != nil:
+		g.notStarted(it)
+		return
+	case g.cfg.obs != nil:
+		g.wg.Add(1)
+		g.runObserved(g.prepare(it.idx, ""), it, it)
+		return
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			err := abnormalError(recover())
+			g.record(it.idx, "", err, true)
+			it.finish(err)
+		}
+	}()
+	err := it.call(g.ctx, it.idx)
+	returned = true
+	if err != nil {
+		g.record(it.idx, "", err, false)
+	}
+	it.finish(err)
 }
 
 // acquire holds a slot for the next item (RS2): it waits while limit items

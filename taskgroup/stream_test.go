@@ -82,6 +82,7 @@ func TestStream_RS2_BreakCancelsAndWaits(t *testing.T) {
 		})
 		start := time.Now()
 		for range res.All() {
+			synctest.Wait() // every item has started
 			break
 		}
 		require.Equal(t, int32(4), returned.Load(), "TG1: nothing outlives the loop")
@@ -135,6 +136,7 @@ func TestStream_RS2_PanicInBodyCancelsWaitsAndGoesOn(t *testing.T) {
 		})
 		require.PanicsWithValue(t, "body", func() {
 			for range res.All() {
+				synctest.Wait() // every item has started
 				panic("body")
 			}
 		})
@@ -324,6 +326,7 @@ func TestStream_RS3_PanicAfterABreakIsStillReraised(t *testing.T) {
 		})
 		require.Panics(t, func() {
 			for range res.All() {
+				synctest.Wait() // item 1 has started
 				break
 			}
 		})
