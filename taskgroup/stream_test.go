@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/leash-go/leash/semaphore"
 	"github.com/leash-go/leash/taskgroup"
 	"github.com/stretchr/testify/require"
 )
@@ -435,4 +436,43 @@ func TestStream_RS2_NamedItemsAreSeenByHooks(t *testing.T) {
 	idx, _ := collect(res)
 	require.Len(t, idx, 5)
 	require.Equal(t, int32(5), started.Load())
+}
+
+func TestStream_RS2_LimitedStreamUsesAtMostNGoroutines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ids goroutineSet
+		res := taskgroup.AsCompleted(t.Context(), slices.Values(items(100)), func(_ context.Context, x int) (int, error) {
+			ids.add()
+			time.Sleep(time.Duration(x%3) * time.Millisecond)
+			return x, nil
+		}, taskgroup.WithLimit(3))
+		idx, _ := collect(res)
+		require.Len(t, idx, 100)
+		require.LessOrEqual(t, ids.len(), 3)
+	})
+}
+
+func TestStream_RS3_ClosedSemaphoreFailsTheItems(t *testing.T) {
+	s := semaphore.New(1)
+	s.Close()
+	res := taskgroup.Stream(t.Context(), slices.Values(items(3)), double, taskgroup.WithSemaphore(s), taskgroup.CollectAll())
+	idx, _ := collect(res)
+	require.Empty(t, idx)
+	var e *taskgroup.Error
+	require.ErrorAs(t, res.Err(), &e)
+	require.Len(t, e.Failures, 3)
+	require.ErrorIs(t, res.Err(), semaphore.ErrClosed)
+}
+
+func TestStream_RS2_SharedSemaphoreBoundsTheItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c concurrency
+		s := semaphore.New(2)
+		res := taskgroup.Stream(t.Context(), slices.Values(items(6)), func(ctx context.Context, x int) (int, error) {
+			return x, c.task(time.Second)(ctx)
+		}, taskgroup.WithSemaphore(s))
+		idx, _ := collect(res)
+		require.Len(t, idx, 6)
+		require.Equal(t, int32(2), c.max.Load())
+	})
 }
