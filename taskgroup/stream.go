@@ -179,11 +179,18 @@ func (it *streamItem[In, Out]) finish(err error) {
 	it.item = zero
 	it.ok, it.done = err == nil, true
 	s.finished++
-	if !s.ordered {
+	wake := true
+	if s.ordered {
+		// In input order the loop waits for the first pending item only.
+		front, _ := s.pending.front()
+		wake = front == it
+	} else {
 		s.pending.push(it)
 	}
 	s.mu.Unlock()
-	signal(s.ready)
+	if wake {
+		signal(s.ready)
+	}
 }
 
 func (s *stream[In, Out]) waiting() int {
