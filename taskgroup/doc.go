@@ -5,7 +5,7 @@
 // A Group cancels the siblings on the first failure, keeps every error with
 // the task that caused it, brings panics home to Wait, can bound how many
 // tasks run at once, and lets nothing outlive Wait. Spawn, Map and First add
-// typed, ordered results.
+// typed, ordered results; streams hand results to a for loop as they come.
 //
 //	g := taskgroup.New(ctx, taskgroup.WithName("checkout"))
 //	g.GoNamed("payment", charge)
@@ -17,19 +17,24 @@
 //
 // # Which one do I use
 //
-//   - Go (GoNamed to name the task), for tasks whose only result is an error.
-//   - Spawn (SpawnNamed), for a task with a typed result: its Task's Result
-//     is that task's own value and error.
-//   - Map, to call one function on every item of a slice, results in order.
-//   - First, to race functions that are each a way to the same answer: the
-//     first success wins and the others are cancelled.
-//   - Start, for a long-lived task (a server, a consumer) that must be ready
-//     before the caller goes on: it returns the value the task passes to
+//   - Go (GoNamed to name the task): tasks whose only result is an error, or
+//     that you start as you go (from a loop, or from other tasks).
+//   - Spawn (SpawnNamed): a task whose typed value you want back; its Task's
+//     Result is that task's own value and error.
+//   - Map: the same function over a slice, all values at the end, in order;
+//     MapOutcomes when you must know, item by item, what became of each.
+//   - Stream and AsCompleted: the same function over any input, a slice or
+//     an iterator of unknown length, with each result handed to a for loop
+//     as it comes, in input order or in the order they finish.
+//   - First and FirstOf: several ways to the same answer; the first success
+//     wins and the rest are cancelled.
+//   - Start: a long-lived task (a server, a consumer) that must be ready
+//     before the caller goes on; it returns the value the task passes to
 //     ready, such as the address a listener bound.
-//   - WithLimit(n), to bound how many of one group's tasks run at once;
-//     WithSemaphore (or WithLimiter, for any semaphore.Limiter, such as a
-//     limit shared by many processes), to share one bound among many groups,
-//     such as every request handler of a server.
+//   - WithLimit(n), to bound how many of one call's or group's tasks run at
+//     once; WithSemaphore (or WithLimiter, for any semaphore.Limiter, such
+//     as a limit shared by many processes), to share one bound among many
+//     groups, such as every request handler of a server.
 //   - CollectAll, when a failure must not cancel the siblings;
 //     WithFailureHandler, for a group that lives as long as the program and
 //     must not keep every failure it sees.
@@ -121,6 +126,39 @@
 // A message of an *Error lists every failure on one line, then, for a panic,
 // its value and stack after the list; the stacks leave out leash's own
 // frames.
+//
+// # Results item by item and as they come
+//
+//   - RS1 every item accounted for. MapOutcomes returns, for every item, an
+//     Outcome: Succeeded with its value; Failed with its own error (what fn
+//     returned, a *PanicError or ErrGoexit); Cancelled, when fn only echoed
+//     the group's cancellation; or NotStarted, when its turn never came,
+//     with the group's cancellation as its error.
+//   - RS2 streams. Stream and AsCompleted return Results, whose All is an
+//     iter.Seq2 for a range statement: the loop body runs in the ranging
+//     goroutine and receives (index, value) for every item that succeeded,
+//     in input order (Stream) or as they finish (AsCompleted). The input is
+//     an iter.Seq of any length (slices.Values for a slice). Leaving the
+//     loop early, by break, return or panic, stops the group and waits for
+//     every item before the range statement ends: nothing outlives the loop
+//     (TG1). With WithLimit(n), at most n items are started and not yet
+//     received: at most n run, and at most n finished results wait for a
+//     slow body, so memory stays bounded however long the input.
+//   - RS3 failures in streams. The loop receives only successes. After it,
+//     Results.Err returns what Wait would: nil, or an *Error listing every
+//     real failure with its item's index and counting the echoes and the
+//     items never started. Fail-fast by default (the first failure starts
+//     nothing more and cancels the running items); with CollectAll every
+//     item runs. Leaving the loop early is no failure, but a failure that
+//     happened before or at the moment of the break is still in Err. A
+//     panic in an item is re-raised by the range statement once every item
+//     has returned (TG5), also after a break, unless PanicsAsErrors; a panic
+//     in the body goes on unchanged, with Err holding the items' outcome.
+//   - RS4 First with options, fast limited Map. FirstOf is First over items
+//     with Map's options: a limit to try many candidates n at a time, a name,
+//     hooks. With WithLimit(n), Map, MapOutcomes and FirstOf run the items
+//     on n goroutines that take them in input order by an atomic index,
+//     with no hand-off per item; every rule of a task still holds.
 //
 // # Observability
 //

@@ -119,10 +119,11 @@ const (
 	viaSpawnNamed
 	viaStart
 	viaMap
+	viaStream
 )
 
 func (e entry) String() string {
-	return [...]string{"Go", "GoNamed", "TryGo", "Spawn", "SpawnNamed", "Start", "Map"}[e]
+	return [...]string{"Go", "GoNamed", "TryGo", "Spawn", "SpawnNamed", "Start", "Map", "Stream"}[e]
 }
 
 // Stop cancels the group's context with cause ErrStopped, so every task sees

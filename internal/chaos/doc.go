@@ -83,6 +83,17 @@
 // started late returns. The property skips such a tree: about one in forty,
 // most of them for TryGo.
 //
+// About half the groups below the root whose tasks neither stop their
+// group nor spawn are run, by their id, as the items of one call over
+// items instead of with Go: Map, MapOutcomes (RS1), or, when unlimited and
+// unpooled, Stream or AsCompleted (RS2), the loop receiving every result.
+// The group's model holds for them, but for one count: a stream created
+// under a done context reads one item, counts it and stops (items_test.go).
+// Each call is also checked against what its items did: Map's values
+// (TG12), every item's Outcome (RS1), and the results the loop received,
+// each success once, in input or completion order (RS2). Their tasks are
+// all handed over as with Go.
+//
 // # What is checked
 //
 // After every tree:
@@ -130,8 +141,8 @@
 // semaphore's own model test's to check. Fake time never lets two failures
 // race, so the races of real time are not covered (see taskgroup's
 // TestRegression_Loop_TG4_ConcurrentFailuresAreNoParentCancellation). Not
-// drawn: Map, First, hooks, loggers and stragglers (OB1-OB5), semaphore
-// Resize and Close, timeout.Call and Grace, shield.Cleanup and
+// drawn: First, hooks, loggers and stragglers (OB1-OB5), semaphore Resize
+// and Close, timeout.Call and Grace, shield.Cleanup and
 // shield.Context, and errors that join a real failure with an echo (TG3
 // makes them echoes).
 package chaos

@@ -269,6 +269,9 @@ func (m *model) group(g *group, created, penc key, enc ctxState) *gres {
 	if penc.less(created) { // TG7: created under a done parent, no task starts
 		delete(m.poolSeen, g.id) // nor asks a pool for a permit
 		r := &gres{g: g, created: created, C: penc, ctx: enc, end: created, parentCancelled: true, cancelled: len(g.tasks)}
+		if g.items.streams() { // a stream reads one item of its input, counts it, and stops (RS3)
+			r.cancelled = min(1, len(g.tasks))
+		}
 		for i, n := range g.tasks {
 			m.out[n.id] = &nodeOut{index: i, ctx: enc}
 		}

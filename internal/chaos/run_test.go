@@ -144,6 +144,9 @@ func (x *execution) group(g *group, parent context.Context) error {
 	if g.pool >= 0 {
 		opts = append(opts, taskgroup.WithSemaphore(x.pools[g.pool]))
 	}
+	if g.items != itemsNone {
+		return x.items(g, pctx, cancelParent, opts)
+	}
 	tg := taskgroup.New(pctx, opts...)
 	run := &groupRun{x: x, g: g, tg: tg, cancelParent: cancelParent}
 	for _, n := range g.tasks {

@@ -106,6 +106,7 @@ type group struct {
 	pool           int // WithSemaphore(pools[pool]); -1 for none
 	collectAll     bool
 	panicsAsErrors bool
+	items          itemsForm // run as the items of a call over items, not with Go
 	tasks          []*node
 }
 
@@ -189,7 +190,7 @@ func (g *gen) group(t *rapid.T, depth, after int) *group {
 	return rapid.Custom(func(t *rapid.T) *group {
 		gr := &group{id: g.tr.groups}
 		g.tr.groups++
-		opts := rapid.IntRange(0, 15).Draw(t, "options")
+		opts := rapid.IntRange(0, 31).Draw(t, "options")
 		gr.collectAll = opts&1 != 0
 		gr.panicsAsErrors = opts&2 != 0
 		gr.named = opts&4 != 0
@@ -221,6 +222,12 @@ func (g *gen) group(t *rapid.T, depth, after int) *group {
 			if n != nil {
 				gr.tasks = append(gr.tasks, n)
 			}
+		}
+		// About one group in two below the root is run as the items of a
+		// call over items (items_test.go), by a new high bit of its options
+		// that old draws never set, and its id.
+		if opts&16 != 0 && depth > 0 {
+			gr.items = itemsFor(gr)
 		}
 		return gr
 	}).Draw(t, "group")
@@ -313,6 +320,9 @@ func (g *group) print(b *strings.Builder, indent string) {
 	}
 	if g.pool >= 0 {
 		fmt.Fprintf(b, " WithSemaphore(pool%d)", g.pool)
+	}
+	if g.items != itemsNone {
+		fmt.Fprintf(b, " run by %v", g.items)
 	}
 	b.WriteString("\n")
 	for i, n := range g.tasks {
