@@ -1,0 +1,5 @@
+package etcdlimit_test
+
+const workerEnv = "ETCDLIMIT_WORKER"
+
+func workerMain() int { return 0 }
