@@ -77,9 +77,26 @@ func (s *Semaphore) AcquireGrant(ctx context.Context, w int64) (*Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, rev, err := s.enqueue(ctx, l, w)
-	if err != nil {
-		return nil, err
+	var p *position
+	var rev int64
+	for {
+		if p, rev, err = s.enqueue(ctx, l, w); err == nil {
+			break
+		}
+		// A server error that may pass (no leader, a member gone, a request
+		// timed out) is tried again, at the back of the queue, until ctx is
+		// done or the lease ends; only those and a closed client end the
+		// Acquire.
+		if ctx.Err() != nil || l.ctx.Err() != nil || s.client.Ctx().Err() != nil {
+			return nil, err
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		case <-l.ctx.Done():
+		case <-s.done:
+			return nil, ErrClosed
+		}
 	}
 	if !p.fits(s.capacity) {
 		if err := s.wait(ctx, l, p, rev); err != nil {
@@ -140,7 +157,9 @@ func (s *Semaphore) live(ctx context.Context, l *lease) (*lease, error) {
 // the revision to watch from.
 func (s *Semaphore) enqueue(ctx context.Context, l *lease, w int64) (*position, int64, error) {
 	key := s.queue + strconv.FormatInt(int64(l.id), 16) + "-" + strconv.FormatUint(s.seq.Add(1), 10)
-	resp, err := s.client.Txn(ctx).Then(
+	octx, stop := underLease(ctx, l)
+	defer stop()
+	resp, err := s.client.Txn(octx).Then(
 		clientv3.OpPut(key, strconv.FormatInt(w, 10), clientv3.WithLease(l.id)),
 		clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend)),
 	).Commit()
@@ -148,6 +167,9 @@ func (s *Semaphore) enqueue(ctx context.Context, l *lease, w int64) (*position, 
 		// The put may have been applied: delete the key (SEM2).
 		s.remove(l, key, 0, 0)
 		if e := ctxErr(ctx); e != nil {
+			return nil, 0, e
+		}
+		if e := l.alive(); e != nil {
 			return nil, 0, e
 		}
 		return nil, 0, fmt.Errorf("etcdlimit: queueing: %w", err)
@@ -229,11 +251,15 @@ func (s *Semaphore) wait(ctx context.Context, l *lease, p *position, rev int64) 
 		}
 		// The watch ended (compaction, no leader, a member gone): read the
 		// queue again and watch from there.
-		resp, err := s.client.Get(ctx, s.queue, clientv3.WithPrefix(), clientv3.WithMaxCreateRev(p.token))
+		octx, stop := underLease(ctx, l)
+		resp, err := s.client.Get(octx, s.queue, clientv3.WithPrefix(), clientv3.WithMaxCreateRev(p.token))
+		stop()
 		switch {
 		case ctx.Err() != nil:
 			s.remove(l, p.key, 0, 0)
 			return ctxErr(ctx)
+		case l.ctx.Err() != nil:
+			return context.Cause(l.ctx)
 		case err != nil && s.client.Ctx().Err() != nil:
 			return fmt.Errorf("etcdlimit: waiting: %w", err)
 		case err != nil:
@@ -293,4 +319,16 @@ func (s *Semaphore) keyGone(l *lease, p *position) error {
 		return context.Cause(l.ctx)
 	}
 	return fmt.Errorf("%w: queue key %s was deleted while waiting", ErrLeaseLost, p.key)
+}
+
+// underLease returns ctx, cancelled also when l ends: a request on behalf of
+// a lease is pointless once the lease is gone, and must not keep its caller
+// waiting on a server that does not answer.
+func underLease(ctx context.Context, l *lease) (context.Context, func()) {
+	octx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(l.ctx, func() { cancel(context.Cause(l.ctx)) })
+	return octx, func() {
+		stop()
+		cancel(nil)
+	}
 }

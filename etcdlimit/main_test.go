@@ -4,12 +4,28 @@ import (
 	"os"
 	"testing"
 
+	"github.com/leash-go/leash/etcdlimit/internal/etcdtest"
 	"go.uber.org/goleak"
 )
+
+// server is the etcd server the tests share, each under its own prefix (the
+// test's name). The fault tests start servers of their own.
+var server *etcdtest.Member
 
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) != "" {
 		os.Exit(workerMain())
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(withServer{m})
+}
+
+// withServer starts the shared server before the tests and kills it after,
+// before goleak looks for goroutines left behind.
+type withServer struct{ m *testing.M }
+
+func (w withServer) Run() int {
+	mt := &etcdtest.Main{}
+	defer mt.Close()
+	server = etcdtest.Start(mt)
+	return w.m.Run()
 }

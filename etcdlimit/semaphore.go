@@ -324,15 +324,20 @@ func (s *Semaphore) remove(l *lease, key string, token, keep int64) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.ttl)
 	defer cancel()
 	for {
+		// Each try has TTL/4: a request stuck on a member that lost its
+		// leader is tried again (on another member, or after the election)
+		// rather than waited for. Both writes can be repeated safely.
+		try, cancelTry := context.WithTimeout(ctx, max(l.ttl/4, 500*time.Millisecond))
 		var err error
 		if keep == 0 {
-			_, err = s.client.Delete(ctx, key)
+			_, err = s.client.Delete(try, key)
 		} else {
-			_, err = s.client.Txn(ctx).
+			_, err = s.client.Txn(try).
 				If(clientv3.Compare(clientv3.CreateRevision(key), "=", token)).
 				Then(clientv3.OpPut(key, strconv.FormatInt(keep, 10), clientv3.WithIgnoreLease())).
 				Commit()
 		}
+		cancelTry()
 		if err == nil || l.ctx.Err() != nil {
 			return
 		}

@@ -13,19 +13,19 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// The tests in this file run against one real etcd server per test, started
-// by etcdtest. Waits on etcd use real time, so every one is bounded by a
+// The tests in this file run against one real etcd server (server, started
+// by TestMain), each test under its own prefix. Waits on etcd use real time, so every one is bounded by a
 // deadline (waitFor) and none asserts speed.
 
 const testTTL = 5 * time.Second
 
 // newSem returns a Semaphore on a fresh client, as another process would
 // have, closed when the test ends.
-func newSem(t *testing.T, m *etcdtest.Member, prefix string, capacity int64) *etcdlimit.Semaphore {
+func newSem(t *testing.T, prefix string, capacity int64) *etcdlimit.Semaphore {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := etcdlimit.New(ctx, etcdtest.Client(t, m), prefix, capacity, etcdlimit.WithTTL(testTTL))
+	s, err := etcdlimit.New(ctx, etcdtest.Client(t, server), t.Name()+"/"+prefix, capacity, etcdlimit.WithTTL(testTTL))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -98,9 +98,8 @@ func requirePending(t *testing.T, ch <-chan result) {
 }
 
 func TestNew_LIM2_FirstProcessStoresTheCapacity(t *testing.T) {
-	m := etcdtest.Start(t)
-	a := newSem(t, m, "lim", 3)
-	b := newSem(t, m, "lim/", 3) // the same prefix, with or without the slash
+	a := newSem(t, "lim", 3)
+	b := newSem(t, "lim/", 3) // the same prefix, with or without the slash
 	require.Equal(t, int64(3), a.Capacity())
 	require.True(t, a.TryAcquire(3))
 	require.False(t, b.TryAcquire(1))
@@ -110,19 +109,17 @@ func TestNew_LIM2_FirstProcessStoresTheCapacity(t *testing.T) {
 }
 
 func TestNew_LIM2_CapacityDisagreementFailsTheLaterProcess(t *testing.T) {
-	m := etcdtest.Start(t)
-	first := newSem(t, m, "lim", 3)
+	first := newSem(t, "lim", 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := etcdlimit.New(ctx, etcdtest.Client(t, m), "lim", 5)
+	_, err := etcdlimit.New(ctx, etcdtest.Client(t, server), t.Name()+"/lim", 5)
 	require.ErrorIs(t, err, etcdlimit.ErrCapacityMismatch)
 	require.ErrorContains(t, err, "holds 3")
 	require.Equal(t, int64(3), stats(t, first).Capacity, "the stored capacity stays")
 }
 
 func TestAcquire_LIM2_ProcessesShareOneCapacity(t *testing.T) {
-	m := etcdtest.Start(t)
-	a, b := newSem(t, m, "lim", 2), newSem(t, m, "lim", 2)
+	a, b := newSem(t, "lim", 2), newSem(t, "lim", 2)
 	ctx := context.Background()
 	require.NoError(t, a.Acquire(ctx, 1))
 	require.NoError(t, b.Acquire(ctx, 1))
@@ -139,14 +136,13 @@ func TestAcquire_LIM2_ProcessesShareOneCapacity(t *testing.T) {
 }
 
 func TestAcquire_LIM2_FIFOByCreateRevision(t *testing.T) {
-	m := etcdtest.Start(t)
-	holder := newSem(t, m, "lim", 3)
+	holder := newSem(t, "lim", 3)
 	ctx := context.Background()
 	require.NoError(t, holder.Acquire(ctx, 3))
 	// Three processes queue in turn: 2, then 2, then 1.
 	var chs []<-chan result
 	for i, w := range []int64{2, 2, 1} {
-		chs = append(chs, acquireAsync(ctx, newSem(t, m, "lim", 3), w))
+		chs = append(chs, acquireAsync(ctx, newSem(t, "lim", 3), w))
 		waitWaiters(t, holder, i+1)
 	}
 	holder.Release(3)
@@ -167,12 +163,11 @@ func TestAcquire_LIM2_FIFOByCreateRevision(t *testing.T) {
 }
 
 func TestTryAcquire_SEM1_FailsWhileAnyoneWaits(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 2)
+	s := newSem(t, "lim", 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	require.NoError(t, s.Acquire(ctx, 1))
-	ch := acquireAsync(ctx, newSem(t, m, "lim", 2), 2)
+	ch := acquireAsync(ctx, newSem(t, "lim", 2), 2)
 	waitWaiters(t, s, 1)
 	require.False(t, s.TryAcquire(1), "one permit is free, but someone waits")
 	require.Equal(t, 1, stats(t, s).Waiters, "the failed TryAcquire left no key")
@@ -183,8 +178,7 @@ func TestTryAcquire_SEM1_FailsWhileAnyoneWaits(t *testing.T) {
 }
 
 func TestAcquire_SEM2_CancelledWaiterDeletesItsKeyAndMatchesCause(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 1)
+	s := newSem(t, "lim", 1)
 	require.NoError(t, s.Acquire(context.Background(), 1))
 	why := errors.New("caller gave up")
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -202,8 +196,7 @@ func TestAcquire_SEM2_CancelledWaiterDeletesItsKeyAndMatchesCause(t *testing.T) 
 }
 
 func TestAcquire_SEM2_DeadlineWhileWaitingMatchesDeadlineExceeded(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 1)
+	s := newSem(t, "lim", 1)
 	require.NoError(t, s.Acquire(context.Background(), 1))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -214,8 +207,7 @@ func TestAcquire_SEM2_DeadlineWhileWaitingMatchesDeadlineExceeded(t *testing.T) 
 }
 
 func TestAcquire_SEM2_DoneContextFailsEvenWhenFree(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 1)
+	s := newSem(t, "lim", 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, s.Acquire(ctx, 1), context.Canceled)
@@ -223,14 +215,13 @@ func TestAcquire_SEM2_DoneContextFailsEvenWhenFree(t *testing.T) {
 }
 
 func TestAcquire_SEM2_LeavingWaiterWakesThoseBehind(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 2)
+	s := newSem(t, "lim", 2)
 	bg := context.Background()
 	require.NoError(t, s.Acquire(bg, 1))
 	ctx, cancel := context.WithCancel(bg)
-	big := acquireAsync(ctx, newSem(t, m, "lim", 2), 2)
+	big := acquireAsync(ctx, newSem(t, "lim", 2), 2)
 	waitWaiters(t, s, 1)
-	small := acquireAsync(bg, newSem(t, m, "lim", 2), 1)
+	small := acquireAsync(bg, newSem(t, "lim", 2), 1)
 	waitWaiters(t, s, 2)
 	requirePending(t, small) // behind the big one, though one permit is free
 	cancel()
@@ -242,27 +233,24 @@ func TestAcquire_SEM2_LeavingWaiterWakesThoseBehind(t *testing.T) {
 }
 
 func TestAcquire_SEM3_NegativeWeightPanics(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 1)
+	s := newSem(t, "lim", 1)
 	require.PanicsWithValue(t, "etcdlimit: Acquire with negative weight", func() { _ = s.Acquire(context.Background(), -1) })
 	require.PanicsWithValue(t, "etcdlimit: TryAcquire with negative weight", func() { s.TryAcquire(-1) })
 	require.PanicsWithValue(t, "etcdlimit: Release with negative weight", func() { s.Release(-1) })
 	require.PanicsWithValue(t, "etcdlimit: New with negative capacity", func() {
-		_, _ = etcdlimit.New(context.Background(), etcdtest.Client(t, m), "other", -1)
+		_, _ = etcdlimit.New(context.Background(), etcdtest.Client(t, server), t.Name()+"/other", -1)
 	})
 }
 
 func TestAcquire_SEM3_MoreThanCapacityIsErrTooLargeAtOnce(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 2)
+	s := newSem(t, "lim", 2)
 	require.ErrorIs(t, s.Acquire(context.Background(), 3), etcdlimit.ErrTooLarge)
 	require.False(t, s.TryAcquire(3))
 	require.Equal(t, etcdlimit.Stats{Capacity: 2}, stats(t, s))
 }
 
 func TestAcquire_SEM3_ZeroWeightTakesNothing(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 1)
+	s := newSem(t, "lim", 1)
 	require.NoError(t, s.Acquire(context.Background(), 1))
 	require.NoError(t, s.Acquire(context.Background(), 0), "0 passes even a full semaphore")
 	require.True(t, s.TryAcquire(0))
@@ -275,8 +263,7 @@ func TestAcquire_SEM3_ZeroWeightTakesNothing(t *testing.T) {
 }
 
 func TestRelease_SEM3_MoreThanHeldPanics(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 3)
+	s := newSem(t, "lim", 3)
 	require.NoError(t, s.Acquire(context.Background(), 2))
 	require.PanicsWithValue(t, "etcdlimit: released more than held", func() { s.Release(3) })
 	require.Equal(t, int64(2), stats(t, s).InUse, "the panic left the holding as it was")
@@ -284,8 +271,7 @@ func TestRelease_SEM3_MoreThanHeldPanics(t *testing.T) {
 }
 
 func TestRelease_LIM2_PartOfAGrantShrinksItsKey(t *testing.T) {
-	m := etcdtest.Start(t)
-	s := newSem(t, m, "lim", 3)
+	s := newSem(t, "lim", 3)
 	require.NoError(t, s.Acquire(context.Background(), 3))
 	s.Release(1)
 	require.Equal(t, int64(2), stats(t, s).InUse)
@@ -296,8 +282,7 @@ func TestRelease_LIM2_PartOfAGrantShrinksItsKey(t *testing.T) {
 }
 
 func TestClose_SEM5_WaitersFailAndPermitsReturn(t *testing.T) {
-	m := etcdtest.Start(t)
-	s, other := newSem(t, m, "lim", 2), newSem(t, m, "lim", 2)
+	s, other := newSem(t, "lim", 2), newSem(t, "lim", 2)
 	bg := context.Background()
 	require.NoError(t, s.Acquire(bg, 2))
 	lease := s.Lease()
@@ -315,9 +300,8 @@ func TestClose_SEM5_WaitersFailAndPermitsReturn(t *testing.T) {
 }
 
 func TestGrant_LIM2_FenceRefusesWritesOfAReleasedGrant(t *testing.T) {
-	m := etcdtest.Start(t)
-	c := etcdtest.Client(t, m)
-	s := newSem(t, m, "lim", 2)
+	c := etcdtest.Client(t, server)
+	s := newSem(t, "lim", 2)
 	ctx := context.Background()
 	g, err := s.AcquireGrant(ctx, 1)
 	require.NoError(t, err)
@@ -338,15 +322,14 @@ func TestGrant_LIM2_FenceRefusesWritesOfAReleasedGrant(t *testing.T) {
 }
 
 func TestLease_LIM2_LostLeaseEndsWithErrLeaseLostAndANewLeaseServes(t *testing.T) {
-	m := etcdtest.Start(t)
-	c := etcdtest.Client(t, m)
-	s := newSem(t, m, "lim", 1)
+	c := etcdtest.Client(t, server)
+	s := newSem(t, "lim", 1)
 	ctx := context.Background()
 	g, err := s.AcquireGrant(ctx, 1)
 	require.NoError(t, err)
 	held := s.Lease()
 	require.Same(t, held, g.Lease())
-	waiter := acquireAsync(ctx, newSem(t, m, "lim", 1), 1)
+	waiter := acquireAsync(ctx, newSem(t, "lim", 1), 1)
 	waitWaiters(t, s, 1)
 	// Someone revokes the lease behind the Semaphore's back, as the server
 	// does when it expires.

@@ -13,15 +13,23 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
+// TB is the part of testing.TB that starting a server needs; Main provides
+// one for TestMain.
+type TB interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
 // Binary returns the etcd server binary: $ETCD_BIN, or etcd on $PATH.
-func Binary(tb testing.TB) string {
+func Binary(tb TB) string {
 	tb.Helper()
 	if b := os.Getenv("ETCD_BIN"); b != "" {
 		return b
@@ -45,14 +53,14 @@ type Member struct {
 }
 
 // Start starts a one-member cluster and returns its member, ready to serve.
-func Start(tb testing.TB) *Member {
+func Start(tb TB) *Member {
 	tb.Helper()
 	return StartCluster(tb, 1)[0]
 }
 
 // StartCluster starts an n-member cluster and returns its members once a
 // client can write to it.
-func StartCluster(tb testing.TB, n int) []*Member {
+func StartCluster(tb TB, n int) []*Member {
 	tb.Helper()
 	bin := Binary(tb)
 	var last error
@@ -67,7 +75,7 @@ func StartCluster(tb testing.TB, n int) []*Member {
 	return nil
 }
 
-func startCluster(tb testing.TB, bin string, n int) ([]*Member, error) {
+func startCluster(tb TB, bin string, n int) ([]*Member, error) {
 	root := tb.TempDir()
 	ms := make([]*Member, n)
 	var initial []string
@@ -101,7 +109,7 @@ func startCluster(tb testing.TB, bin string, n int) ([]*Member, error) {
 	return ms, nil
 }
 
-func (m *Member) start(tb testing.TB, bin, initial string) error {
+func (m *Member) start(tb TB, bin, initial string) error {
 	logf, err := os.Create(m.log)
 	if err != nil {
 		return err
@@ -237,7 +245,7 @@ func Endpoints(ms ...*Member) []string {
 }
 
 // Client returns a client of ms, closed when the test ends.
-func Client(tb testing.TB, ms ...*Member) *clientv3.Client {
+func Client(tb TB, ms ...*Member) *clientv3.Client {
 	tb.Helper()
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   Endpoints(ms...),
