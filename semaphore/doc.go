@@ -10,6 +10,15 @@
 //	}
 //	defer sem.Release(2)
 //
+// # Which one do I use
+//
+// Use a Semaphore to bound work of varying weight (bytes in flight, CPU-heavy
+// jobs counted by cost); to bound the tasks of one task group, use
+// taskgroup.WithLimit; to share one bound among many groups, pass a
+// Semaphore to taskgroup.WithSemaphore. Limiter is the interface those
+// accept, which a limit shared by many processes implements too; Leased is
+// a Limiter whose permits can be lost.
+//
 // # Guarantees
 //
 // These rules hold for every method; the tests that check them carry the
@@ -57,9 +66,10 @@
 //
 // Every wait is a channel operation, never a long wait on a mutex nor a spin
 // loop, so a blocked Acquire is durably blocked inside a testing/synctest
-// bubble, and the bubble's fake clock drives the contexts it waits on (ALL1).
+// bubble, and the bubble's fake clock drives the contexts it waits on.
 // The free list of waiters belongs to each Semaphore, not to the package
-// (ALL2): a Semaphore made in one bubble must not be used in another.
+// (there is no package-level pool a bubble could share): a Semaphore made in
+// one bubble must not be used in another.
 //
 // # Performance
 //

@@ -31,8 +31,8 @@ const slow = -1
 // per waiter.
 //
 // The zero Semaphore has capacity 0; use New. A Semaphore must not be copied
-// after first use, nor shared between testing/synctest bubbles (ALL2: its
-// waiters' channels belong to the bubble that made them).
+// after first use, nor shared between testing/synctest bubbles (its waiters'
+// channels belong to the bubble that made them).
 type Semaphore struct {
 	// free is the lock-free fast path. While it is >= 0, nobody waits, the
 	// semaphore is open, and free is the number of unused permits: Acquire
@@ -93,13 +93,16 @@ func (s *Semaphore) Acquire(ctx context.Context, w int64) error {
 	// asked only when the permits are there. The interface call to ctx.Err
 	// puts Acquire over the inliner's budget (go build -gcflags=-m=2); the
 	// slow path still lives apart so that this one stays small.
-	if f := s.free.Load(); w > 0 && f >= w && ctx.Err() == nil && s.free.CompareAndSwap(f, f-w) {
+	if f := s.free.Load(); w > 0 && f >= w && ctx != nil && ctx.Err() == nil && s.free.CompareAndSwap(f, f-w) {
 		return nil
 	}
 	return s.acquireSlow(ctx, w)
 }
 
 func (s *Semaphore) acquireSlow(ctx context.Context, w int64) error {
+	if ctx == nil {
+		panic("semaphore: Acquire called with a nil context; pass context.Background() or the caller's context")
+	}
 	if w < 0 {
 		panic("semaphore: Acquire with negative weight")
 	}

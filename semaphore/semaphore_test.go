@@ -602,3 +602,11 @@ func TestSemaphore_ZeroValueHasCapacityZero(t *testing.T) {
 	require.True(t, s.TryAcquire(1))
 	s.Release(1)
 }
+
+func TestAcquire_ALL4_NilContextPanicsWithAMessage(t *testing.T) {
+	s := semaphore.New(1)
+	const msg = "semaphore: Acquire called with a nil context; pass context.Background() or the caller's context"
+	//lint:ignore SA1012 the nil context is what this test is about
+	require.PanicsWithValue(t, msg, func() { _ = s.Acquire(nil, 1) })
+	require.Equal(t, semaphore.Stats{Capacity: 1}, s.Stats(), "nothing taken")
+}

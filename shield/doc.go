@@ -12,7 +12,18 @@
 //		...
 //	}
 //
-// The rules, by the names the tests carry:
+// # Which one do I use
+//
+//   - Cleanup, in a defer, for cleanup whose error joins the function's
+//     error: rolling back, releasing a reservation, closing a session.
+//   - Do, for a protected step that is not a defer and whose error you
+//     handle yourself.
+//   - Context, for code that cannot take a callback: it returns the shielded
+//     context and its CancelFunc.
+//
+// # Rules
+//
+// The tests carry each rule's name:
 //
 //   - SH1 protected, not orphaned. fn runs once, in the caller's goroutine,
 //     with a context that keeps ctx's values but not its cancellation or
@@ -34,6 +45,9 @@
 // context follows SH1 and SH2, and its CancelFunc must be called, as
 // context.WithTimeout's must.
 //
+// A nil ctx, or a nil fn, panics at the call with a message.
+//
 // shield holds no state between calls, and its only wait is the shield's
-// timer, so it works inside testing/synctest (ALL1, ALL2).
+// timer, so code that uses it can be tested inside testing/synctest: the
+// bubble's fake clock drives the shield's deadline.
 package shield

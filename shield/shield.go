@@ -16,6 +16,12 @@ func Do(ctx context.Context, d time.Duration, fn func(ctx context.Context) error
 	if d <= 0 {
 		panic(badDuration("Do", d))
 	}
+	if ctx == nil {
+		panic("shield: Do called with a nil context; pass context.Background() or the caller's context")
+	}
+	if fn == nil {
+		panic("shield: Do called with a nil fn")
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
 	defer cancel()
 	err := fn(sctx)
@@ -42,6 +48,9 @@ func Cleanup(ctx context.Context, d time.Duration, errp *error, fn func(ctx cont
 	if d <= 0 {
 		panic(badDuration("Cleanup", d))
 	}
+	if ctx == nil {
+		panic("shield: Cleanup called with a nil context; pass context.Background() or the caller's context")
+	}
 	err := Do(ctx, d, fn)
 	switch {
 	case err == nil:
@@ -59,6 +68,9 @@ func Cleanup(ctx context.Context, d time.Duration, errp *error, fn func(ctx cont
 func Context(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		panic(badDuration("Context", d))
+	}
+	if ctx == nil {
+		panic("shield: Context called with a nil context; pass context.Background() or the caller's context")
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }

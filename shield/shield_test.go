@@ -288,3 +288,15 @@ func TestContext_SH2_NonPositiveDurationPanics(t *testing.T) {
 		cancel()
 	})
 }
+
+func TestEntries_ALL4_NilContextPanicsWithAMessage(t *testing.T) {
+	msg := func(fn string) string {
+		return "shield: " + fn + " called with a nil context; pass context.Background() or the caller's context"
+	}
+	fn := func(context.Context) error { return nil }
+	//lint:file-ignore SA1012 nil contexts are what this test is about
+	require.PanicsWithValue(t, msg("Do"), func() { _ = shield.Do(nil, time.Second, fn) })
+	var err error
+	require.PanicsWithValue(t, msg("Cleanup"), func() { shield.Cleanup(nil, time.Second, &err, fn) })
+	require.PanicsWithValue(t, msg("Context"), func() { shield.Context(nil, time.Second) })
+}

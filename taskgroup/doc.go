@@ -15,10 +15,28 @@
 //	}
 //	q, _ := quote.Result()
 //
+// # Which one do I use
+//
+//   - Go (GoNamed to name the task), for tasks whose only result is an error.
+//   - Spawn (SpawnNamed), for a task with a typed result: its Task's Result
+//     is that task's own value and error.
+//   - Map, to call one function on every item of a slice, results in order.
+//   - First, to race functions that are each a way to the same answer: the
+//     first success wins and the others are cancelled.
+//   - Start, for a long-lived task (a server, a consumer) that must be ready
+//     before the caller goes on: it returns the value the task passes to
+//     ready, such as the address a listener bound.
+//   - WithLimit(n), to bound how many of one group's tasks run at once;
+//     WithSemaphore (or WithLimiter, for any semaphore.Limiter, such as a
+//     limit shared by many processes), to share one bound among many groups,
+//     such as every request handler of a server.
+//   - CollectAll, when a failure must not cancel the siblings;
+//     WithFailureHandler, for a group that lives as long as the program and
+//     must not keep every failure it sees.
+//
 // # Rules
 //
-// The rules have names from the design contract; tests carry them in their
-// names.
+// Each rule has a short name; the tests that check it carry that name.
 //
 //   - TG1 nothing outlives Wait. Wait returns only after every task the group
 //     started has returned, panicked or called runtime.Goexit. Tasks may call
@@ -57,12 +75,16 @@
 //     whose context is done do not run fn; the task counts as cancelled, and
 //     a Task's error matches both the context's error and its cause. A task
 //     that a blocked Go hands over after cancellation is not started either.
-//   - TG8 limits. With WithLimit(n), at most n tasks run at once, on at most
-//     n goroutines that the group reuses; with WithSemaphore(s), every task
-//     holds one permit of s while it runs, so groups that share s share its
-//     limit. Go blocks until a slot (and a permit) is free or the group's
-//     context is done (then TG7); TryGo never blocks and returns false when
-//     no slot or permit is free.
+//   - TG8 limits. With WithLimit(n), at most n tasks run at once; with
+//     WithSemaphore(s), every task holds one permit of s while it runs, so
+//     groups that share s share its limit. Go blocks until a slot (and a
+//     permit) is free or the group's context is done (then TG7); TryGo never
+//     blocks and returns false when no slot or permit is free. A limit is a
+//     bound, not a reservation: memory grows with the tasks running, never
+//     with n, so WithLimit(math.MaxInt) costs what WithLimit(8) costs. A
+//     task that ends hands its slot to the first Go waiting and runs that
+//     task on its own goroutine; Map with a limit runs its items on n
+//     goroutines.
 //   - TG9 CollectAll. Failures and panics do not cancel the siblings; Wait
 //     still returns every failure, and still re-panics after every task
 //     returned.
@@ -77,6 +99,28 @@
 //   - TG13 First. Returns the first success and cancels the others, and
 //     returns only after every function has returned. If all fail: an *Error
 //     with every failure. No functions: ErrNoFunctions, not a hang.
+//   - TG14 panics are never silent. A task's panic is logged the moment it is
+//     recovered, with its value, its stack, the group and the task, to the
+//     group's logger: slog.Default() unless WithLogger names another (a
+//     logger that discards is the way to silence it). A caller that never
+//     reaches Wait, because it waits on a channel the panicked task was to
+//     close, still sees the panic. Wait still re-panics (TG5).
+//   - SV4 readiness. Start returns once the task calls ready(v), with v; or
+//     the task's error if it returns, panics or calls runtime.Goexit first;
+//     or the group's cancellation if the group is done first. The task runs
+//     on after ready as a task of the group. Calling ready twice is harmless;
+//     returning nil without calling it is ErrNotReady.
+//   - SV5 long-lived groups hold bounded memory. With WithFailureHandler(fn),
+//     every failure goes to fn as it happens instead of being kept; Wait's
+//     *Error counts them in Handled. Panics are kept all the same (TG5).
+//   - LIM1 any limiter. WithLimiter takes any semaphore.Limiter. When its
+//     permits are held under a lease that can be lost (semaphore.Leased), a
+//     task whose lease is lost has its context cancelled with the lease's
+//     cause.
+//
+// A message of an *Error lists every failure on one line, then, for a panic,
+// its value and stack after the list; the stacks leave out leash's own
+// frames.
 //
 // # Observability
 //
@@ -91,14 +135,17 @@
 //     SpawnNamed under task=name, so CPU and goroutine profiles say which task
 //     did the work. The task's context carries the labels, so pprof.Do inside
 //     a task adds to them. Unnamed, nothing is paid.
+//
 //   - OB2 traces. A group created while the execution tracer runs
 //     (trace.IsEnabled) is a trace task, named after the group, and each of
 //     its tasks a region in it, named after the task: go tool trace shows the
 //     tree.
+//
 //   - OB3 panics are seen at once. With WithLogger, a task's panic is logged
 //     at error level with its stack the moment it is recovered, in the task's
 //     goroutine, before Wait returns or re-panics: a stuck sibling cannot hide
 //     it. So is a runtime.Goexit.
+//
 //   - OB4 stragglers are reported. With WithStragglerTimeout(d), every task
 //     still running d after the group's context was cancelled is reported
 //     once, to Hooks.OnStraggler and the logger (slog.Default when the group
@@ -106,6 +153,7 @@
 //     cancellation, and the stack of the task's goroutine. The timer is the
 //     time package's, so inside a testing/synctest bubble the fake clock
 //     drives it; nothing of it outlives Wait.
+//
 //   - OB5 the tree. WriteTree prints the live named groups and their running
 //     tasks, with how long each has run and when and why a group was
 //     cancelled. A named group created with the context of a named group's
@@ -116,8 +164,33 @@
 //     not link net/http). A group leaves
 //     the tree when its Wait returns.
 //
+//   - OB6 hooks cannot crash a task's goroutine. A panic in a hook (OnStart,
+//     OnDone, OnStraggler, OnSlow) or in WithFailureHandler's function is
+//     recovered and comes home at Wait as the failure of the task it was
+//     called about (TG5).
+//
+//   - OB7 slow tasks. With WithSlowTask(d), every task still running d after
+//     it started is reported once, to Hooks.OnSlow and the logger, with how
+//     long it has run, what its goroutine is doing (waiting on a channel, a
+//     lock, I/O or a system call, or running, from its stack's header) and
+//     its stack, before anything is cancelled. Straggler reports (OB4) say
+//     the same of the goroutine's state.
+//
 // Hooks.OnStart and Hooks.OnDone see every task that runs, with its error and
 // how long it ran.
+//
+// # Rules for every package of leash
+//
+//   - ALL1 works inside testing/synctest. Every wait is durably blocking (a
+//     channel operation, a select, a timer), never a long wait on a mutex nor
+//     a spin loop: a bubble that uses leash settles, and its fake clock
+//     drives leash's timeouts and reports.
+//   - ALL2 nothing global a bubble could share. State that outlives a call
+//     (free lists of waiters) belongs to the value that owns it, a Group or a
+//     Semaphore: a Group made in one bubble must not be used in another.
+//   - ALL3 errors of a cancelled context match both ctx.Err() and
+//     context.Cause(ctx) under errors.Is.
+//   - ALL4 a nil context passed anywhere panics at the call with a message.
 //
 // # Choices the rules leave open
 //

@@ -2,10 +2,10 @@ package taskgroup
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // ErrStopped is the cause of a group's cancellation after [Group.Stop]: tasks
@@ -27,40 +27,70 @@ var ErrGoexit = errors.New("taskgroup: task called runtime.Goexit instead of ret
 type Error struct {
 	Failures  []*TaskError // real failures, in the order the tasks returned
 	Cancelled int          // tasks that only reported the group's cancellation, or were never started
+	Handled   int          // failures handed to WithFailureHandler's function, not listed in Failures
 	Cause     error        // the parent's cause, when the parent cancelled the group; nil otherwise
 
 	group string // the group's name, from WithName, for the message
 }
 
-// Error lists every failure, then the cancellation, in one line per failure
-// (a panic's failure carries its value and stack, so it takes more lines).
+// Error lists every failure on one line, then the cancellation: the first
+// line of each failure's message, so that a panic's stack does not break the
+// list. What the failures' messages say on further lines (a panic's stack)
+// follows the list, each under its task's name.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("taskgroup")
 	if e.group != "" {
-		fmt.Fprintf(&b, " %q", e.group)
+		b.WriteString(" ")
+		b.WriteString(strconv.Quote(e.group))
 	}
 	b.WriteString(": ")
 	switch len(e.Failures) {
 	case 0:
-		b.WriteString("cancelled")
+		if e.Handled == 0 {
+			b.WriteString("cancelled")
+		}
 	case 1:
-		b.WriteString(e.Failures[0].Error())
 	default:
-		fmt.Fprintf(&b, "%d tasks failed:", len(e.Failures))
-		for i, f := range e.Failures {
-			if i > 0 {
-				b.WriteString(";")
-			}
+		b.WriteString(strconv.Itoa(len(e.Failures)))
+		b.WriteString(" tasks failed:")
+	}
+	var rest []string // the whole messages of failures that take more than a line
+	for i, f := range e.Failures {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		if len(e.Failures) > 1 {
 			b.WriteString(" ")
-			b.WriteString(f.Error())
+		}
+		msg := f.Error()
+		first, _, more := strings.Cut(msg, "\n")
+		b.WriteString(first)
+		if more {
+			rest = append(rest, msg)
 		}
 	}
+	if e.Handled > 0 {
+		if len(e.Failures) > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(strconv.Itoa(e.Handled))
+		b.WriteString(plural(e.Handled, " failure", " failures"))
+		b.WriteString(" handed to the failure handler")
+	}
 	if e.Cancelled > 0 {
-		fmt.Fprintf(&b, " (%d %s cancelled)", e.Cancelled, plural(e.Cancelled, "task", "tasks"))
+		b.WriteString(" (")
+		b.WriteString(strconv.Itoa(e.Cancelled))
+		b.WriteString(plural(e.Cancelled, " task", " tasks"))
+		b.WriteString(" cancelled)")
 	}
 	if e.Cause != nil {
-		fmt.Fprintf(&b, ": %v", e.Cause)
+		b.WriteString(": ")
+		b.WriteString(e.Cause.Error())
+	}
+	for _, r := range rest {
+		b.WriteString("\n\n")
+		b.WriteString(r)
 	}
 	return b.String()
 }
@@ -95,10 +125,28 @@ type TaskError struct {
 // Error reads `task "fetch-user" (#2): ...` for a named task and
 // `task #2: ...` for an unnamed one.
 func (e *TaskError) Error() string {
+	var b strings.Builder
+	e.writeTo(&b)
+	return b.String()
+}
+
+func (e *TaskError) writeTo(b *strings.Builder) {
+	b.WriteString("task ")
 	if e.Name != "" {
-		return fmt.Sprintf("task %q (#%d): %v", e.Name, e.Index, e.Err)
+		b.WriteString(strconv.Quote(e.Name))
+		b.WriteString(" (#")
+		b.WriteString(strconv.Itoa(e.Index))
+		b.WriteString("): ")
+	} else {
+		b.WriteString("#")
+		b.WriteString(strconv.Itoa(e.Index))
+		b.WriteString(": ")
 	}
-	return fmt.Sprintf("task #%d: %v", e.Index, e.Err)
+	if e.Err == nil {
+		b.WriteString("<nil>")
+		return
+	}
+	b.WriteString(e.Err.Error())
 }
 
 // Unwrap returns the task's error.
@@ -106,15 +154,7 @@ func (e *TaskError) Unwrap() error { return e.Err }
 
 // PanicError is a panic recovered in a task's goroutine (TG5): the value that
 // was passed to panic and the stack of that goroutine at the panic, so the
-// report says where it happened even though Wait re-raises it elsewhere.
-type PanicError struct {
-	Value any    // what was passed to panic
-	Stack []byte // the stack of the panicking goroutine, captured at the panic
-}
-
-// Error returns the value and the stack.
-func (e *PanicError) Error() string { return (*panics.Error)(e).Error() }
-
-// Unwrap returns Value when it is an error, so errors.Is and errors.As reach
-// it; otherwise nil.
-func (e *PanicError) Unwrap() error { return (*panics.Error)(e).Unwrap() }
+// report says where it happened even though Wait re-raises it elsewhere. It is
+// panics.Error, the type timeout.Call and timeout.Grace raise again too, so
+// one errors.As reaches a panic from either.
+type PanicError = panics.Error

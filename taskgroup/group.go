@@ -3,13 +3,15 @@ package taskgroup
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
+	"runtime/debug"
 	"runtime/trace"
 	"sync"
 	"sync/atomic"
 
 	"github.com/leash-go/leash/internal/cause"
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // A Group is a scope that owns the goroutines of its tasks: it cancels the
@@ -22,18 +24,24 @@ type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	cfg    config
-	lim    *limiter // nil without WithLimit
+	slots  *slots // nil without WithLimit
 
-	wg     sync.WaitGroup // counts the tasks that were started and have not ended
-	next   atomic.Int64   // the index the next task gets
-	waited atomic.Bool    // Wait has settled the outcome: Go panics (TG10)
+	wg        sync.WaitGroup        // counts the tasks that were started and have not ended
+	next      atomic.Int64          // the index the next task gets
+	waited    atomic.Bool           // Wait has settled the outcome: Go panics (TG10)
+	cancelled atomic.Int64          // tasks that echoed the cancellation or never started (TG3, TG7)
+	doneCause atomic.Pointer[error] // context.Cause(ctx), once ctx is done: it never changes then
 
-	mu        sync.Mutex
-	failures  []*TaskError
-	cancelled int
-	panicked  bool
-	ownCause  error  // the cause the group cancelled itself with, first one only
-	outcome   *Error // what Wait reports; nil for success
+	// mu guards the fields below. It is held for bookkeeping only, never
+	// across a wait (ALL1), and it is the last lock taken: nothing is locked
+	// while it is held but the group's context, whose cancel takes the
+	// context's own lock.
+	mu       sync.Mutex
+	failures []*TaskError // real failures, in the order they were recorded
+	handled  int          // failures handed to WithFailureHandler's function instead (SV5)
+	panicked bool         // a failure is a panic: Wait re-panics (TG5)
+	ownCause error        // the cause the group cancelled itself with, the first one only
+	outcome  *Error       // what Wait reports; nil for success
 }
 
 // New returns a Group whose tasks run with a context derived from ctx. The
@@ -44,6 +52,10 @@ func New(ctx context.Context, opts ...Option) *Group {
 	if ctx == nil {
 		panic("taskgroup: New called with a nil context; pass context.Background() or the caller's context")
 	}
+	return newGroup(ctx, opts)
+}
+
+func newGroup(ctx context.Context, opts []Option) *Group {
 	g := &Group{}
 	for _, o := range opts {
 		o(&g.cfg)
@@ -54,7 +66,7 @@ func New(ctx context.Context, opts ...Option) *Group {
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 	}
 	if g.cfg.limit > 0 {
-		g.lim = newLimiter(g.cfg.limit)
+		g.slots = &slots{n: g.cfg.limit}
 	}
 	return g
 }
@@ -72,12 +84,13 @@ func (g *Group) Context() context.Context { return g.ctx }
 // Go may be called from the group's own tasks, also while Wait is waiting
 // (TG1); it panics if fn is nil or Wait has already returned (TG10).
 func (g *Group) Go(fn func(ctx context.Context) error) {
-	g.add("", checkFunc(fn), nil, false)
+	g.add(job{c: checkFunc(fn, viaGo)}, viaGo)
 }
 
-// GoNamed is Go for a named task: the name appears in the task's *TaskError.
+// GoNamed is Go for a named task: the name appears in the task's *TaskError,
+// in profiles and in reports.
 func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
-	g.add(name, checkFunc(fn), nil, false)
+	g.add(job{c: checkFunc(fn, viaGoNamed), name: name}, viaGoNamed)
 }
 
 // TryGo is Go that never blocks. It reports whether fn was started: false
@@ -85,14 +98,31 @@ func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
 // is already done, in which case the task counts as cancelled (TG7) like any
 // task that was never started.
 func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
-	return g.add("", checkFunc(fn), nil, true)
+	return g.add(job{c: checkFunc(fn, viaTryGo)}, viaTryGo)
 }
 
-func checkFunc(fn func(ctx context.Context) error) caller {
+func checkFunc(fn func(ctx context.Context) error, via entry) caller {
 	if fn == nil {
-		panic("taskgroup: Go called with a nil function")
+		panic("taskgroup: " + via.String() + " called with a nil function")
 	}
 	return goFunc(fn)
+}
+
+// entry names the function that gave the group a task, for messages.
+type entry uint8
+
+const (
+	viaGo entry = iota
+	viaGoNamed
+	viaTryGo
+	viaSpawn
+	viaSpawnNamed
+	viaStart
+	viaMap
+)
+
+func (e entry) String() string {
+	return [...]string{"Go", "GoNamed", "TryGo", "Spawn", "SpawnNamed", "Start", "Map"}[e]
 }
 
 // Stop cancels the group's context with cause ErrStopped, so every task sees
@@ -103,7 +133,8 @@ func (g *Group) Stop() { g.cancelSelf(&stopError{}) }
 
 // stopError is the cause Stop cancels a group with. Each Stop makes its own,
 // so that Wait can tell this group's stop from an enclosing group's (TG4);
-// every one of them matches ErrStopped under errors.Is.
+// every one of them matches ErrStopped under errors.Is. The field gives each
+// its own address: pointers to distinct zero-size values may be equal.
 type stopError struct{ _ byte }
 
 func (*stopError) Error() string        { return ErrStopped.Error() }
@@ -123,137 +154,269 @@ func (f goFunc) call(ctx context.Context, _ int) error { return f(ctx) }
 // finisher receives a task's final error; a Task[T] is one.
 type finisher interface{ finish(err error) }
 
+// A job is one task on its way through the group, from add to ended: what
+// to call, who receives its error (nil for Go), its name and its index.
+type job struct {
+	c    caller
+	t    finisher
+	name string
+	idx  int
+}
+
 // add accepts a task: it gives the task its index, then runs it or, on a done
-// group, counts it as cancelled without running it (TG7).
-func (g *Group) add(name string, c caller, t finisher, try bool) bool {
+// group, counts it as cancelled without running it (TG7). It reports whether
+// the task was started; only TryGo can be refused without a trace.
+func (g *Group) add(j job, via entry) bool {
 	if g.waited.Load() {
-		panic("taskgroup: Go called after Wait returned; a Group runs one batch of tasks, create a new Group with New")
+		panic("taskgroup: " + via.String() + " called after Wait returned; a Group runs one batch of tasks, create a new Group with New")
 	}
-	idx := int(g.next.Add(1) - 1)
+	j.idx = int(g.next.Add(1) - 1)
 	if g.ctx.Err() != nil { // TG7
-		g.notStarted(t)
+		g.notStarted(j)
 		return false
 	}
-	if g.lim != nil {
-		return g.lim.start(g, job{c: c, name: name, idx: idx, t: t}, try)
+	try := via == viaTryGo
+	if g.slots != nil {
+		return g.slots.start(g, j, try)
 	}
-	if s := g.cfg.sem; s != nil {
-		if err := take(g.ctx, s, try); err != nil {
-			g.refuse(idx, name, t, err)
+	if g.cfg.limiter != nil {
+		if err := g.acquire(&j, try); err != nil {
+			g.refuse(j, err)
 			return false
 		}
 	}
 	g.wg.Add(1)
-	switch f, ok := c.(goFunc); {
-	case g.cfg.obs != nil || name != "":
-		go g.runObserved(g.prepare(idx, name), c, t) // OB1-OB5
-	case ok:
-		go g.runGo(idx, f) // a smaller closure for the commonest task
-	default:
-		go g.run(idx, name, c, t)
-	}
+	g.launch(j)
 	return true
 }
 
-func (g *Group) runGo(idx int, f goFunc) { g.run(idx, "", f, nil) }
-
-// skip ends a task that was counted in the WaitGroup but will not run because
-// the group's context is done (TG7), giving back what it held.
-func (g *Group) skip(t finisher) {
-	g.release() // before a Task's Done closes, as in ended
-	g.notStarted(t)
-	g.wg.Done()
+// launch starts a task that holds what it needs (a slot, a permit) in a
+// goroutine of its own.
+func (g *Group) launch(j job) {
+	switch f, ok := j.c.(goFunc); {
+	case g.cfg.obs != nil || j.name != "":
+		go g.runObserved(g.prepare(j), j) // OB1-OB5
+	case ok && j.t == nil:
+		go g.runGo(j.idx, f) // a smaller goroutine start for the commonest task
+	default:
+		go g.run(j, nil)
+	}
 }
 
-// release gives back what a task held while it ran: its permit of the
-// group's semaphore and its slot of the group's limit.
-func (g *Group) release() {
-	if g.cfg.sem != nil {
-		g.cfg.sem.Release(1)
+func (g *Group) runGo(idx int, f goFunc) { g.run(job{c: f, idx: idx}, nil) }
+
+func (g *Group) runObserved(r *taskRun, j job) { g.run(j, r) }
+
+// errBusy is acquire's answer to TryGo when no permit is free: the task is
+// simply not started.
+var errBusy = errors.New("taskgroup: no free slot")
+
+// acquire takes one permit of the group's shared limiter for j, waiting for it
+// unless try is set, in the limiter's order until the group's context is done.
+// A permit granted once the context is done is given back and the task is not
+// started (TG7): the grant may race a Stop. With a limiter that can lose its
+// permits, j's function is wrapped to run with a context that ends when the
+// lease under which the permit was granted is lost (LIM1).
+func (g *Group) acquire(j *job, try bool) error {
+	l := g.cfg.limiter
+	var lease context.Context
+	if g.cfg.leased != nil {
+		lease = g.cfg.leased.Lease() // before the grant: see semaphore.Leased
 	}
-	if g.lim != nil {
-		g.lim.slots.Release(1)
+	if try {
+		if !l.TryAcquire(1) {
+			return errBusy
+		}
+	} else if err := l.Acquire(g.ctx, 1); err != nil {
+		return err
+	}
+	if g.ctx.Err() != nil {
+		l.Release(1)
+		return cause.Of(g.ctx)
+	}
+	if lease != nil {
+		j.c = leasedCaller{j.c, lease}
+	}
+	return nil
+}
+
+// leasedCaller runs a task whose permit is held under a lease: its context is
+// cancelled, with the lease's cause, when the lease is lost (LIM1).
+type leasedCaller struct {
+	caller
+	lease context.Context
+}
+
+func (l leasedCaller) call(ctx context.Context, idx int) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(l.lease, func() { cancel(context.Cause(l.lease)) })
+	defer stop()
+	return l.caller.call(ctx, idx)
+}
+
+// refuse ends a task that could not get a permit or a slot. A TryGo that
+// found nothing free counts nothing; a task stopped by the group's
+// cancellation counts as cancelled (TG7); a task refused by a closed
+// semaphore, or one too small for one permit, fails with the semaphore's
+// error, as a task it is, recorded before its Task's Done closes (TG2).
+func (g *Group) refuse(j job, err error) {
+	switch {
+	case err == errBusy:
+	case g.ctx.Err() != nil:
+		g.notStarted(j)
+	default:
+		g.record(j, err, false)
+		if j.t != nil {
+			j.t.finish(err)
+		}
 	}
 }
 
 // notStarted counts a task that will never run, and gives a Task[T] the
 // group's cancellation as its error (TG7).
-func (g *Group) notStarted(t finisher) {
-	g.mu.Lock()
-	g.cancelled++
-	g.mu.Unlock()
-	if t != nil {
-		t.finish(cause.Of(g.ctx))
+func (g *Group) notStarted(j job) {
+	g.cancelled.Add(1)
+	if j.t != nil {
+		j.t.finish(cause.Of(g.ctx))
 	}
 }
 
-// run calls fn and records how it ended: returned, panicked (TG5) or called
-// runtime.Goexit (TG6). The recover sits in run's own deferred function, so a
-// panic is recovered in the goroutine that panicked, with its stack.
+// run calls j's function and records how it ended: returned, panicked (TG5)
+// or called runtime.Goexit (TG6). The recover sits in run's own deferred
+// function, so a panic is recovered in the goroutine that panicked, with its
+// stack. A task that is seen (named, or of a group with an observer) has a
+// taskRun r; others have none, and pay nothing for it.
 //
 // run ends the task in the group's WaitGroup, so it must be called once for
-// every task counted there.
-//
-// A task that is seen (named, or of a group with an observer) runs with
-// runObserved instead.
-func (g *Group) run(idx int, name string, c caller, t finisher) {
+// every task counted there. In a limited group it returns the Go call that
+// was handed the task's slot, for the worker to run next.
+func (g *Group) run(j job, r *taskRun) (next *slotWaiter) {
 	var err error
 	returned := false
 	defer func() {
 		abnormal := !returned
 		if abnormal {
-			err = abnormalError(recover())
+			err = g.abnormal(j, recover())
 		}
-		g.ended(idx, name, t, err, abnormal)
+		if r != nil {
+			err, abnormal = r.stop(g, err, abnormal)
+		}
+		next = g.ended(j, err, abnormal)
+		if next != nil && !returned && err == ErrGoexit {
+			go g.slots.resume(g, next) // this goroutine is exiting: another runs the next task
+			next = nil
+		}
 	}()
-	err = c.call(g.ctx, idx)
+	ctx := g.ctx
+	if r != nil {
+		ctx = r.begin()
+	}
+	err = j.c.call(ctx, j.idx)
 	returned = true
+	return nil
 }
 
-// abnormalError is the error of a task that did not return: its panic,
-// recovered as v in the panicking goroutine's deferred function and captured
-// there with its stack (TG5), or ErrGoexit when v is nil (TG6; a panic(nil)
-// recovers as a *runtime.PanicNilError).
-func abnormalError(v any) error {
-	if v != nil {
-		return (*PanicError)(panics.Capture(v))
+// abnormal is the error of a task that did not return: its panic, recovered
+// as v in the panicking goroutine's deferred function and captured there with
+// its stack (TG5), or ErrGoexit when v is nil (TG6; a panic(nil) recovers as
+// a *runtime.PanicNilError). A panic is logged at once, in the task's
+// goroutine, so that a caller that never reaches Wait still sees it (TG14).
+func (g *Group) abnormal(j job, v any) error {
+	if v == nil {
+		if o := g.cfg.obs; o != nil && o.logger != nil { // OB3
+			o.logger.LogAttrs(g.ctx, slog.LevelError, "taskgroup: task called runtime.Goexit",
+				append(g.taskAttrs(j), slog.String("stack", string(panics.Trim(debug.Stack()))))...)
+		}
+		return ErrGoexit
 	}
-	return ErrGoexit
+	p := panics.Capture(v)
+	g.logPanic(j, p)
+	return p
+}
+
+// logPanic logs a recovered panic, with its value and stack, to the group's
+// logger (TG14, OB3).
+func (g *Group) logPanic(j job, p *PanicError) {
+	l := slog.Default()
+	if o := g.cfg.obs; o != nil && o.logger != nil {
+		l = o.logger
+	}
+	l.LogAttrs(g.ctx, slog.LevelError, "taskgroup: task panicked",
+		append(g.taskAttrs(j), slog.Any("panic", p.Value), slog.String("stack", string(panics.Trim(p.Stack))))...)
 }
 
 // ended settles a task that has ended with err, and ends it in the group's
-// WaitGroup.
-func (g *Group) ended(idx int, name string, t finisher, err error, abnormal bool) {
+// WaitGroup. It returns the Go call its slot was handed to, if any.
+func (g *Group) ended(j job, err error, abnormal bool) *slotWaiter {
 	// Record and release first: once a Task's Done is closed, its failure has
 	// already cancelled the group (TG2), and its slot and permit are free
 	// for the next task (TG8).
 	if err != nil {
-		g.record(idx, name, err, abnormal)
+		g.record(j, err, abnormal)
 	}
-	g.release()
-	if t != nil {
-		t.finish(err)
+	next := g.release()
+	if j.t != nil {
+		j.t.finish(err)
 	}
 	g.wg.Done()
+	return next
+}
+
+// release gives back what a task held while it ran: its permit of the
+// group's shared limiter and its slot of the group's limit, which goes to
+// the first Go call waiting for one, if any.
+func (g *Group) release() *slotWaiter {
+	if g.cfg.limiter != nil {
+		g.cfg.limiter.Release(1)
+	}
+	if g.slots != nil {
+		return g.slots.put(g)
+	}
+	return nil
 }
 
 // record files a task's non-nil error as a cancellation echo (TG3) or a real
 // failure, and cancels the siblings on a real failure (TG2).
-func (g *Group) record(idx int, name string, err error, abnormal bool) {
+func (g *Group) record(j job, err error, abnormal bool) {
 	if !abnormal && g.isEcho(err) {
-		g.mu.Lock()
-		g.cancelled++
-		g.mu.Unlock()
+		g.cancelled.Add(1)
 		return
 	}
-	te := &TaskError{Index: idx, Name: name, Err: err}
+	te := &TaskError{Index: j.idx, Name: j.name, Err: err}
+	handler := g.cfg.onFailure
 	g.mu.Lock()
-	g.failures = append(g.failures, te)
-	g.panicked = g.panicked || abnormal && err != ErrGoexit
-	g.mu.Unlock()
-	if !g.cfg.collectAll {
-		g.cancelSelf(te)
+	if handler != nil && !abnormal {
+		g.handled++ // SV5: the handler keeps it, if anyone does
+	} else {
+		g.failures = append(g.failures, te)
 	}
+	g.panicked = g.panicked || abnormal && err != ErrGoexit
+	if !g.cfg.collectAll && g.ownCause == nil {
+		// TG2: the failure that is recorded first is the cause, in the same
+		// step, so two failures at once cannot swap places.
+		g.ownCause = te
+		g.cancel(te)
+	}
+	g.mu.Unlock()
+	if handler != nil && !abnormal {
+		g.handle(handler, te)
+	}
+}
+
+// handle hands a failure to WithFailureHandler's function. A panic in it is
+// the task's failure too, kept for Wait (TG5, OB6): it never crashes the
+// task's goroutine, which the caller does not own.
+func (g *Group) handle(handler func(*TaskError), te *TaskError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p := panics.Capture(v)
+			j := job{idx: te.Index, name: te.Name}
+			g.logPanic(j, p)
+			g.record(j, p, true)
+		}
+	}()
+	handler(te)
 }
 
 // isEcho reports whether err only reports the group's cancellation: the
@@ -270,15 +433,29 @@ func (g *Group) isEcho(err error) bool {
 	if ctxErr == nil {
 		return false
 	}
-	c := context.Cause(g.ctx)
+	c := g.cause()
 	if !errors.Is(err, ctxErr) && !errors.Is(err, c) {
 		return false
 	}
 	return !holdsFailures(err, c)
 }
 
+// cause returns context.Cause of the group's done context. It is read once
+// and kept: when many tasks echo a cancellation at once, context.Cause's lock
+// would serialise them.
+func (g *Group) cause() error {
+	if c := g.doneCause.Load(); c != nil {
+		return *c
+	}
+	c := context.Cause(g.ctx)
+	g.doneCause.CompareAndSwap(nil, &c)
+	return c
+}
+
 // holdsFailures reports whether err's tree holds an *Error with real
 // failures, looking at every error that err wraps except c and what c wraps.
+// c is compared with == only when its dynamic type is comparable: == on two
+// interfaces holding the same uncomparable type panics.
 func holdsFailures(err, c error) bool {
 	comparable := c != nil && reflect.TypeOf(c).Comparable()
 	for stack := []error{err}; len(stack) > 0; {
@@ -300,11 +477,10 @@ func holdsFailures(err, c error) bool {
 	return false
 }
 
-// cancelSelf cancels the group's context with c. The first cause the group
-// gives itself is remembered, and set while g.mu is held, so that two
-// failures at once cannot make the second one the context's cause while the
-// first is remembered: Wait tells the group's own cancellation from the
-// parent's by comparing the two (TG4).
+// cancelSelf cancels the group's context with c, unless the group has
+// cancelled itself already. The first cause the group gives itself is
+// remembered and set in one step under g.mu: Wait tells the group's own
+// cancellation from the parent's by comparing the two (TG4).
 func (g *Group) cancelSelf(c error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -350,9 +526,6 @@ func (g *Group) Wait() error {
 // left to wait for.
 func (g *Group) conclude() {
 	g.waited.Store(true)
-	if g.lim != nil {
-		g.lim.stop()
-	}
 	// The group's context carries the parent's error and cause when the
 	// parent cancelled it first; otherwise its cause is the group's own.
 	// (A parent that cancels after every task has returned but before Wait
@@ -361,8 +534,9 @@ func (g *Group) conclude() {
 	if g.ctx.Err() != nil && (g.ownCause == nil || context.Cause(g.ctx) != g.ownCause) {
 		parentCause = cause.Of(g.ctx)
 	}
-	if len(g.failures) > 0 || (parentCause != nil && g.cancelled > 0) {
-		g.outcome = &Error{Failures: g.failures, Cancelled: g.cancelled, Cause: parentCause, group: g.cfg.name}
+	cancelled := int(g.cancelled.Load())
+	if len(g.failures) > 0 || g.handled > 0 || (parentCause != nil && cancelled > 0) {
+		g.outcome = &Error{Failures: g.failures, Cancelled: cancelled, Handled: g.handled, Cause: parentCause, group: g.cfg.name}
 	}
 	g.cancel(context.Canceled)
 }

@@ -486,11 +486,11 @@ func TestGo_TG10_AfterWaitPanicsAndSaysSo(t *testing.T) {
 func TestGo_TG10_NilFunctionPanics(t *testing.T) {
 	g := taskgroup.New(t.Context())
 	defer g.Wait()
-	const msg = "taskgroup: Go called with a nil function"
-	require.PanicsWithValue(t, msg, func() { g.Go(nil) })
-	require.PanicsWithValue(t, msg, func() { g.GoNamed("x", nil) })
-	require.PanicsWithValue(t, msg, func() { g.TryGo(nil) })
+	require.PanicsWithValue(t, "taskgroup: Go called with a nil function", func() { g.Go(nil) })
+	require.PanicsWithValue(t, "taskgroup: GoNamed called with a nil function", func() { g.GoNamed("x", nil) })
+	require.PanicsWithValue(t, "taskgroup: TryGo called with a nil function", func() { g.TryGo(nil) })
 	require.PanicsWithValue(t, "taskgroup: Spawn called with a nil function", func() { taskgroup.Spawn[int](g, nil) })
+	require.PanicsWithValue(t, "taskgroup: SpawnNamed called with a nil function", func() { taskgroup.SpawnNamed[int](g, "x", nil) })
 }
 
 func TestNew_TG10_NilContextPanics(t *testing.T) {

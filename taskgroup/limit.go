@@ -1,137 +1,185 @@
 package taskgroup
 
-import (
-	"context"
-	"errors"
-	"sync"
-	"sync/atomic"
+import "sync"
 
-	"github.com/leash-go/leash/semaphore"
-)
-
-// A limiter runs a limited group's tasks on at most n worker goroutines
-// (TG8).
+// slots bound how many of a limited group's tasks run at once (TG8).
 //
-// A task holds one of n slots, a permit of a semaphore of the group's own,
-// from the moment Go takes it until the task has ended: so at most n tasks
-// run at once, and Go blocks exactly "until a slot is free or the group's
-// context is done", in the FIFO order of the Go calls. With a slot in hand, Go
-// puts the task on a queue that can hold n and so never blocks, and workers,
-// started one per task up to n and kept for the group's whole life, take the
-// tasks from it. A long batch so reuses n goroutines instead of starting one
-// per task, and the uncontended paths are an atomic compare-and-swap and a
-// buffered channel operation. Wait ends the workers once every task has
-// returned.
-type limiter struct {
-	n       int32
-	live    atomic.Int32         // workers started and not yet ended
-	slots   *semaphore.Semaphore // n permits: a task holds one from Go until it ends
-	jobs    chan job             // capacity n: never full, as the slots bound it
-	workers sync.WaitGroup
+// A task takes a slot when Go starts it and gives it back when it ends. A Go
+// that finds every slot taken waits in a FIFO queue holding its task; the
+// task that ends next hands its slot straight to the head of the queue and
+// runs that task itself, on the goroutine it already has, before the waiting
+// Go returns. A busy batch so reuses at most n goroutines, with one wake-up
+// per task, and nothing is reserved for n: memory grows with the tasks
+// running and the Go calls waiting, never with the limit, so
+// WithLimit(math.MaxInt) costs what WithLimit(8) costs.
+type slots struct {
+	n int
+
+	// mu guards the fields below. It is held for a few instructions, never
+	// across a wait (ALL1).
+	mu         sync.Mutex
+	taken      int         // slots held by running tasks, or handed to a waiting Go's task
+	head, tail *slotWaiter // the Go calls waiting for a slot, in arrival order
+	free       *slotWaiter // waiters to reuse: the group's own, never shared (ALL2)
 }
 
-type job struct {
-	c    caller
-	t    finisher
-	name string
-	idx  int
+// A slotWaiter is one Go call waiting for a slot, with its task.
+type slotWaiter struct {
+	j          job
+	ready      chan struct{} // signalled when a worker has taken j: started or refused it
+	prev, next *slotWaiter
+	queued     bool
 }
 
-func newLimiter(n int) *limiter {
-	return &limiter{n: int32(n), slots: semaphore.New(int64(n)), jobs: make(chan job, n)}
-}
-
-// start takes a slot for j, waiting for one unless try is set, and then the
-// permit of the group's shared semaphore (WithSemaphore), in that order: a
-// Go waiting for a slot holds no permit that another group could use. Then
-// it queues j for a worker. A task that gets no slot or permit because the
-// group's context is done is not started (TG7, TG8).
-func (l *limiter) start(g *Group, j job, try bool) bool {
-	if err := take(g.ctx, l.slots, try); err != nil {
-		g.refuse(j.idx, j.name, j.t, err)
+// start runs j in a free slot, or waits for one, unless try is set, until the
+// group's context is done (TG7, TG8). With a shared limiter too, the slot
+// comes first and then the permit: a Go that waits for a slot holds no permit
+// another group could use.
+func (s *slots) start(g *Group, j job, try bool) bool {
+	s.mu.Lock()
+	if s.taken < s.n && s.head == nil {
+		s.taken++
+		s.mu.Unlock()
+		if g.cfg.limiter != nil {
+			if err := g.acquire(&j, try); err != nil {
+				if next := s.put(g); next != nil {
+					go s.resume(g, next)
+				}
+				g.refuse(j, err)
+				return false
+			}
+		}
+		g.wg.Add(1)
+		go s.work(g, j)
+		return true
+	}
+	if try {
+		s.mu.Unlock()
 		return false
 	}
-	if s := g.cfg.sem; s != nil {
-		if err := take(g.ctx, s, try); err != nil {
-			l.slots.Release(1) // before a Task's Done closes, as in ended
-			g.refuse(j.idx, j.name, j.t, err)
+	w := s.enqueue(j)
+	s.mu.Unlock()
+	select {
+	case <-w.ready:
+	case <-g.ctx.Done():
+		s.mu.Lock()
+		if w.queued { // TG7: no worker took it; it never starts
+			s.remove(w)
+			s.recycle(w)
+			s.mu.Unlock()
+			g.notStarted(j)
 			return false
 		}
+		s.mu.Unlock()
+		<-w.ready // a worker took it a moment ago, and decides
 	}
-	g.wg.Add(1)
-	l.jobs <- j
-	for live := l.live.Load(); live < l.n; live = l.live.Load() {
-		if l.live.CompareAndSwap(live, live+1) {
-			l.workers.Add(1)
-			go l.work(g)
-			break
-		}
-	}
+	s.mu.Lock()
+	s.recycle(w)
+	s.mu.Unlock()
 	return true
 }
 
-// work runs queued tasks until Wait closes the queue. A task taken after the
-// group's context is done is not started (TG7), so a task queued just before
-// the cancellation does not start late. A task that calls runtime.Goexit ends
-// the worker; it starts its own replacement so the group keeps its workers.
-func (l *limiter) work(g *Group) {
-	ended := false
-	defer func() {
-		if !ended {
-			go l.work(g) // the replacement takes over this worker's count
+// work runs j, a task that holds a slot, then the tasks of the Go calls its
+// slot is handed to, until no Go waits.
+func (s *slots) work(g *Group, j job) {
+	for {
+		var r *taskRun
+		if g.cfg.obs != nil || j.name != "" {
+			r = g.prepare(j) // OB1-OB5
+		}
+		next := g.run(j, r)
+		var ok bool
+		if j, ok = s.admit(g, next); !ok {
 			return
 		}
-		l.live.Add(-1)
-		l.workers.Done()
-	}()
-	for j := range l.jobs {
-		switch {
-		case g.ctx.Err() != nil:
-			g.skip(j.t)
-		case g.cfg.obs != nil || j.name != "":
-			g.runObserved(g.prepare(j.idx, j.name), j.c, j.t) // OB1-OB5
-		default:
-			g.run(j.idx, j.name, j.c, j.t)
-		}
 	}
-	ended = true
 }
 
-// stop ends the workers and waits for them; Wait calls it once every task
-// has returned, so no Go can be queueing a task.
-func (l *limiter) stop() { close(l.jobs); l.workers.Wait() }
-
-// errBusy is take's answer to TryGo when no permit is free: the task is
-// simply not started.
-var errBusy = errors.New("taskgroup: no free slot")
-
-// take takes one permit of s for a task: a slot of the group's limit, or a
-// permit of its shared semaphore. Unless try is set, it waits in s's FIFO
-// order until ctx is done.
-func take(ctx context.Context, s *semaphore.Semaphore, try bool) error {
-	if !try {
-		return s.Acquire(ctx, 1)
+// resume runs the task of w, a Go call handed a slot by a worker that cannot
+// run it: one that is exiting after runtime.Goexit, or a Go that gave its
+// slot back.
+func (s *slots) resume(g *Group, w *slotWaiter) {
+	if j, ok := s.admit(g, w); ok {
+		s.work(g, j)
 	}
-	if !s.TryAcquire(1) {
-		return errBusy
-	}
-	return nil
 }
 
-// refuse ends a task that take could not start. A TryGo that found nothing
-// free counts nothing; a task stopped by the group's cancellation counts as
-// cancelled (TG7); a task refused by a closed semaphore, or one too small for
-// one permit, fails with the semaphore's error, as a task it is, recorded
-// before its Task's Done closes (TG2).
-func (g *Group) refuse(idx int, name string, t finisher, err error) {
-	switch {
-	case err == errBusy:
-	case g.ctx.Err() != nil:
-		g.notStarted(t)
-	default:
-		g.record(idx, name, err, false)
-		if t != nil {
-			t.finish(err)
+// admit takes the task of w, the Go call just handed a slot, for the worker
+// to run, and lets the Go return. A task whose group's context is done by
+// now, or that cannot get its permit of a shared limiter, is not started
+// (TG7): its slot goes to the next Go in line, whose task admit tries next.
+func (s *slots) admit(g *Group, w *slotWaiter) (job, bool) {
+	for w != nil {
+		j := w.j
+		err := g.ctx.Err()
+		if err == nil && g.cfg.limiter != nil {
+			err = g.acquire(&j, false)
 		}
+		if err == nil {
+			w.ready <- struct{}{}
+			return j, true
+		}
+		next := s.put(g)
+		g.refuse(j, err)
+		g.wg.Done()
+		w.ready <- struct{}{}
+		w = next
 	}
+	return job{}, false
+}
+
+// put gives back a slot: to the first Go call in line, whose task then counts
+// as started in the group's WaitGroup and is returned for the caller to run,
+// or to the free slots.
+func (s *slots) put(g *Group) *slotWaiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.head
+	if w == nil {
+		s.taken--
+		return nil
+	}
+	s.remove(w)
+	g.wg.Add(1)
+	return w
+}
+
+func (s *slots) enqueue(j job) *slotWaiter {
+	w := s.free
+	if w != nil {
+		s.free = w.next
+		w.next = nil
+	} else {
+		w = &slotWaiter{ready: make(chan struct{}, 1)}
+	}
+	w.j, w.queued = j, true
+	w.prev = s.tail
+	if s.tail != nil {
+		s.tail.next = w
+	} else {
+		s.head = w
+	}
+	s.tail = w
+	return w
+}
+
+func (s *slots) remove(w *slotWaiter) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		s.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		s.tail = w.prev
+	}
+	w.prev, w.next, w.queued = nil, nil, false
+}
+
+// recycle keeps w for a later wait; its ready channel has been drained.
+func (s *slots) recycle(w *slotWaiter) {
+	w.j = job{}
+	w.next = s.free
+	s.free = w
 }

@@ -2,6 +2,7 @@ package taskgroup_test
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -115,19 +116,22 @@ func TestTryGo_TG8_FalseWhenNoSlotIsFree(t *testing.T) {
 	})
 }
 
-func TestGo_TG8_LimitedGroupReusesItsGoroutines(t *testing.T) {
+func TestGo_TG8_BusyLimitedGroupReusesItsGoroutines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := taskgroup.New(t.Context(), taskgroup.WithLimit(4))
 		ids := goroutineSet{}
-		for range 100 {
-			g.Go(func(context.Context) error {
-				ids.add()
-				time.Sleep(time.Millisecond)
-				return nil
-			})
+		task := func(context.Context) error {
+			ids.add()
+			time.Sleep(time.Millisecond)
+			return nil
 		}
+		var callers sync.WaitGroup
+		for range 100 { // 100 Go calls wait at once: a busy batch
+			callers.Go(func() { g.Go(task) })
+		}
+		callers.Wait()
 		require.NoError(t, g.Wait())
-		require.LessOrEqual(t, ids.len(), 4)
+		require.LessOrEqual(t, ids.len(), 4, "an ending task runs the next waiting one on its goroutine")
 	})
 }
 

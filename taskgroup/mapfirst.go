@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // Map calls fn on every item of in, each as a task of a new group under ctx,
@@ -19,19 +20,68 @@ func Map[In, Out any](ctx context.Context, in []In, fn func(ctx context.Context,
 	if fn == nil {
 		panic("taskgroup: Map called with a nil function")
 	}
+	if ctx == nil {
+		panic("taskgroup: Map called with a nil context; pass context.Background() or the caller's context")
+	}
 	m := &mapper[In, Out]{in: in, out: make([]Out, len(in)), fn: fn}
-	g := New(ctx, opts...)
-	for range in {
-		g.add("", m, nil, false)
+	g := newGroup(ctx, opts)
+	if g.slots != nil && g.cfg.limiter == nil {
+		// TG8: n workers take the items in order, by index; a slot per item
+		// would be a hand-off per item. (With a shared limiter too, items go
+		// through Go's path, so that they ask for permits in their order.)
+		workers := min(g.slots.n, len(in))
+		g.slots = nil
+		g.wg.Add(workers)
+		for range workers {
+			go m.work(g)
+		}
+	} else {
+		for range in {
+			g.add(job{c: m}, viaMap)
+		}
 	}
 	return m.out, g.Wait()
 }
 
+// work runs items of a limited Map until none is left, each as a task of g
+// with the item's index. An item taken once g's context is done is not
+// started (TG7). A worker ended by an item's runtime.Goexit hands its place
+// in g's WaitGroup to a replacement, so every item is accounted for.
+func (m *mapper[In, Out]) work(g *Group) {
+	finished := false
+	defer func() {
+		if !finished {
+			go m.work(g)
+			return
+		}
+		g.wg.Done()
+	}()
+	for {
+		i := int(m.next.Add(1) - 1)
+		if i >= len(m.in) {
+			finished = true
+			return
+		}
+		j := job{c: m, idx: i}
+		if g.ctx.Err() != nil {
+			g.notStarted(j) // TG7
+			continue
+		}
+		var r *taskRun
+		if g.cfg.obs != nil {
+			r = g.prepare(j) // OB1-OB5
+		}
+		g.wg.Add(1)
+		g.run(j, r)
+	}
+}
+
 // mapper is every item of one Map call: item idx is task idx of its group.
 type mapper[In, Out any] struct {
-	in  []In
-	out []Out
-	fn  func(ctx context.Context, item In) (Out, error)
+	in   []In
+	out  []Out
+	fn   func(ctx context.Context, item In) (Out, error)
+	next atomic.Int64 // the next item a worker takes, with a limit
 }
 
 func (m *mapper[In, Out]) call(ctx context.Context, idx int) error {
@@ -55,6 +105,9 @@ var ErrNoFunctions = errors.New("taskgroup: First called with no functions")
 // First starts the functions in order; one that has not been started when
 // another has already succeeded is not started at all (TG7).
 func First[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) (T, error) {
+	if ctx == nil {
+		panic("taskgroup: First called with a nil context; pass context.Background() or the caller's context")
+	}
 	var zero T
 	if len(fns) == 0 {
 		return zero, ErrNoFunctions

@@ -3,36 +3,41 @@ package taskgroup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/leash-go/leash/internal/panics"
+	"github.com/leash-go/leash/panics"
 )
 
 // Hooks are functions a group calls as its tasks start and end and when a task
 // straggles (OB4). Each may be nil. They run synchronously: OnStart and OnDone
 // in the task's goroutine, so the task waits for them and Wait returns only
-// after the last OnDone; OnStraggler in a timer's goroutine, and Wait waits for
-// a report in progress. Keep them quick, and do not wait for the group in them.
+// after the last OnDone; OnStraggler and OnSlow in a timer's goroutine, and
+// Wait waits for a report in progress. Keep them quick, and do not wait for
+// the group in them. A hook that panics fails the task it was called about,
+// as a panic in the task would (OB6): the panic is recovered, logged, and
+// comes home at Wait.
 type Hooks struct {
 	// OnStart is called when a task starts running, before its function. A
 	// panic in OnStart fails the task as a panic in its function would.
 	OnStart func(TaskInfo)
 	// OnDone is called when a task has ended, with its own error (nil, what
 	// it returned, a *PanicError or ErrGoexit) and how long it ran, before
-	// the group counts it as ended. It must not panic.
+	// the group counts it as ended.
 	OnDone func(TaskInfo, error, time.Duration)
 	// OnStraggler is called once for every task still running the straggler
 	// timeout after the group's context was cancelled (WithStragglerTimeout).
-	// It must not panic.
 	OnStraggler func(Straggler)
+	// OnSlow is called once for every task still running the slow-task
+	// threshold after it started (WithSlowTask), cancelled or not.
+	OnSlow func(SlowTask)
 }
 
 // TaskInfo describes one running task of a group.
@@ -51,7 +56,33 @@ type Straggler struct {
 	SinceCancel time.Duration // how long ago the group's context was cancelled: the timeout, give or take scheduling
 	Running     time.Duration // how long the task has been running
 	Cause       error         // why the group was cancelled: context.Cause of the group's context
+	State       string        // what the task's goroutine is doing, from its stack's header: "chan receive", "select", "IO wait", "syscall", "sleep", "running", ...; "" if not found
 	Stack       []byte        // the stack of the task's goroutine, as runtime.Stack prints it; nil if it could not be found
+}
+
+// A SlowTask is a task still running the slow-task threshold after it
+// started (OB7): like asyncio's report of a callback that held the loop too
+// long, it names a task that may be stuck before anything is cancelled.
+type SlowTask struct {
+	TaskInfo               // the group, the task's name and index, and when it started
+	Running  time.Duration // how long the task has been running: the threshold, give or take scheduling
+	State    string        // what its goroutine is doing, as in Straggler
+	Stack    []byte        // the stack of the task's goroutine; nil if it could not be found
+}
+
+// WithSlowTask reports every task still running d after it started, once
+// (OB7): to Hooks.OnSlow and to the logger, or to slog.Default() when the
+// group has neither, at warn level. The report names the group and the task,
+// says how long it has run and what its goroutine is doing (from its stack's
+// header: waiting on a channel, a lock, I/O or a system call, or running),
+// and carries its stack. Nothing is cancelled. Each task pays for a timer
+// and for reading its goroutine's id as it starts (BenchmarkSlowTask); an
+// unnamed group without the option pays nothing. It panics if d <= 0.
+func WithSlowTask(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("taskgroup: WithSlowTask(%v): the threshold must be positive", d))
+	}
+	return func(c *config) { c.observer().slow = d }
 }
 
 // WithHooks makes the group call h's functions as its tasks start and end and
@@ -99,8 +130,10 @@ type observer struct {
 	hooks    Hooks
 	logger   *slog.Logger
 	straggle time.Duration
+	slow     time.Duration
 
 	// Set by New, then only read.
+	group     *Group
 	name      string
 	ctx       context.Context // the group's
 	start     time.Time
@@ -142,7 +175,7 @@ type nodeKey struct{}
 // its cancellation that starts straggler reports (OB4).
 func (g *Group) newObserved(parent context.Context) {
 	o := g.cfg.observer()
-	o.name = g.cfg.name
+	o.group, o.name = g, g.cfg.name
 	o.start = time.Now()
 	ctx := parent
 	if trace.IsEnabled() { // OB2
@@ -171,7 +204,7 @@ func (g *Group) newObserved(parent context.Context) {
 	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	o.ctx = g.ctx
-	o.tracked = o.name != "" || o.straggle > 0
+	o.tracked = o.name != "" || o.straggle > 0 || o.slow > 0
 	if o.tracked {
 		o.tasks.prev, o.tasks.next = &o.tasks, &o.tasks
 		o.stopWatch = context.AfterFunc(g.ctx, o.cancelled)
@@ -181,30 +214,11 @@ func (g *Group) newObserved(parent context.Context) {
 	}
 }
 
-// runObserved is run for a task that is seen: a named task (OB1), or any task
-// of a group with an observer. prepare makes its taskRun in the goroutine
-// that calls Go, before the task's goroutine starts: a new goroutine's stack
-// is small, and growing it costs more than the rest of starting a task
-// (BenchmarkNamed), so the allocations happen where the stack is already
-// grown, and runObserved keeps its frame small.
-func (g *Group) runObserved(r *taskRun, c caller, t finisher) {
-	r.begin()
-	var err error
-	returned := false
-	defer func() {
-		abnormal := !returned
-		if abnormal {
-			err = r.abnormal(recover())
-		}
-		r.stop(g, err)
-		g.ended(r.info.Index, r.info.Name, t, err, abnormal)
-	}()
-	if r.o != nil && r.o.hooks.OnStart != nil {
-		r.onStart()
-	}
-	err = c.call(r.ctx, r.info.Index)
-	returned = true
-}
+// A seen task's taskRun is made by prepare in the goroutine that calls Go,
+// before the task's goroutine starts: a new goroutine's stack is small, and
+// growing it costs more than the rest of starting a task (BenchmarkNamed), so
+// the allocations happen where the stack is already grown, and run keeps its
+// frame small.
 
 // A taskRun is one task that is seen.
 type taskRun struct {
@@ -212,7 +226,8 @@ type taskRun struct {
 	o          *observer       // nil for a named task of a group without one
 	ctx        context.Context // the task's: with its labels, and in a named group its place in the tree
 	region     *trace.Region   // nil unless the group is a trace task (OB2)
-	goid       uint64          // its goroutine, to find its stack; 0 without stragglers (OB4)
+	goid       uint64          // its goroutine, to find its stack; 0 without stragglers or slow tasks (OB4, OB7)
+	slowTimer  *time.Timer     // reports the task if it runs too long (OB7)
 	labelled   bool            // it runs under pprof labels (OB1)
 	prev, next *taskRun        // on o's running list while it runs, when o is tracked
 }
@@ -220,13 +235,13 @@ type taskRun struct {
 // prepare makes the taskRun of a task about to start: its context, with its
 // pprof label when it is named (OB1) and, in a named group, its place in the
 // tree for the groups created in it (OB5).
-func (g *Group) prepare(idx int, name string) *taskRun {
+func (g *Group) prepare(j job) *taskRun {
 	o := g.cfg.obs
 	r := &taskRun{o: o, ctx: g.ctx}
-	r.info.Group, r.info.Name, r.info.Index = g.cfg.name, name, idx
-	r.labelled = name != "" || g.cfg.name != ""
-	if name != "" {
-		r.ctx = withTaskLabel(r.ctx, name)
+	r.info.Group, r.info.Name, r.info.Index = g.cfg.name, j.name, j.idx
+	r.labelled = j.name != "" || g.cfg.name != ""
+	if j.name != "" {
+		r.ctx = withTaskLabel(r.ctx, j.name)
 		if o != nil && o.name != "" {
 			r.ctx = context.WithValue(r.ctx, nodeKey{}, r)
 		}
@@ -235,18 +250,20 @@ func (g *Group) prepare(idx int, name string) *taskRun {
 }
 
 // begin starts a task in its own goroutine: under its labels (OB1), on its
-// group's running list (OB4, OB5), in a trace region (OB2).
-func (r *taskRun) begin() {
+// group's running list (OB4, OB5), in a trace region (OB2), and calls
+// OnStart. It returns the task's context. A panic in OnStart is the task's,
+// recovered by run.
+func (r *taskRun) begin() context.Context {
 	if r.labelled {
 		pprof.SetGoroutineLabels(r.ctx)
 	}
 	o := r.o
 	if o == nil {
-		return
+		return r.ctx
 	}
 	r.info.Start = time.Now()
 	if o.tracked {
-		if o.straggle > 0 {
+		if o.straggle > 0 || o.slow > 0 {
 			r.goid = goid()
 		}
 		o.mu.Lock()
@@ -254,10 +271,17 @@ func (r *taskRun) begin() {
 		o.tasks.prev.next = r
 		o.tasks.prev = r
 		o.mu.Unlock()
+		if o.slow > 0 {
+			r.slowTimer = time.AfterFunc(o.slow, r.reportSlow)
+		}
 	}
 	if o.traceTask != nil {
 		r.startRegion()
 	}
+	if o.hooks.OnStart != nil {
+		o.hooks.OnStart(r.info)
+	}
+	return r.ctx
 }
 
 func withTaskLabel(ctx context.Context, name string) context.Context {
@@ -272,35 +296,40 @@ func (r *taskRun) startRegion() {
 	r.region = trace.StartRegion(r.ctx, typ) // OB2
 }
 
-func (r *taskRun) onStart() { r.o.hooks.OnStart(r.info) }
-
-// abnormal is the error of a task that did not return: its panic, recovered
-// as v, or ErrGoexit. With a logger, it is logged now, in the task's
-// goroutine, and not only when Wait re-panics (OB3).
-func (r *taskRun) abnormal(v any) error {
-	err := abnormalError(v)
-	if p, ok := err.(*PanicError); ok {
-		r.o.logPanic(r.ctx, r.info, (*panics.Error)(p))
-	} else {
-		r.o.logGoexit(r.ctx, r.info)
-	}
-	return err
-}
-
-// stop ends what start began, and calls OnDone.
-func (r *taskRun) stop(g *Group, err error) {
+// stop ends what begin began, and calls OnDone with the task's error. It
+// returns the task's error, which a panic in OnDone joins: the panic is
+// recovered, logged and comes home at Wait as the task's failure (OB6).
+func (r *taskRun) stop(g *Group, err error, abnormal bool) (error, bool) {
 	if r.region != nil {
 		r.region.End()
+	}
+	if r.slowTimer != nil {
+		r.slowTimer.Stop()
 	}
 	if r.o != nil && r.o.tracked {
 		r.o.end(r)
 	}
 	if r.o != nil && r.o.hooks.OnDone != nil {
-		r.o.hooks.OnDone(r.info, err, time.Since(r.info.Start))
+		if p := r.onDone(err); p != nil {
+			g.logPanic(job{idx: r.info.Index, name: r.info.Name}, p)
+			err, abnormal = errors.Join(err, p), true
+		}
 	}
 	if r.labelled {
 		pprof.SetGoroutineLabels(g.ctx) // a limited group's worker goes on to other tasks
 	}
+	return err, abnormal
+}
+
+// onDone calls OnDone, and returns its panic, if it panics.
+func (r *taskRun) onDone(err error) (p *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = panics.Capture(v)
+		}
+	}()
+	r.o.hooks.OnDone(r.info, err, time.Since(r.info.Start))
+	return nil
 }
 
 // end takes a task off the running list.
@@ -311,20 +340,9 @@ func (o *observer) end(r *taskRun) {
 	o.mu.Unlock()
 }
 
-func (o *observer) logPanic(ctx context.Context, info TaskInfo, p *panics.Error) {
-	if o == nil || o.logger == nil {
-		return
-	}
-	attrs := append(taskAttrs(info), slog.Any("panic", p.Value), slog.String("stack", string(p.Stack)))
-	o.logger.LogAttrs(ctx, slog.LevelError, "taskgroup: task panicked", attrs...)
-}
-
-func (o *observer) logGoexit(ctx context.Context, info TaskInfo) {
-	if o == nil || o.logger == nil {
-		return
-	}
-	attrs := append(taskAttrs(info), slog.String("stack", string(debug.Stack())))
-	o.logger.LogAttrs(ctx, slog.LevelError, "taskgroup: task called runtime.Goexit", attrs...)
+// taskAttrs names j in a log record.
+func (g *Group) taskAttrs(j job) []slog.Attr {
+	return taskAttrs(TaskInfo{Group: g.cfg.name, Name: j.name, Index: j.idx})
 }
 
 // taskAttrs names a task in a log record: its group and name when it has
@@ -338,6 +356,59 @@ func taskAttrs(info TaskInfo) []slog.Attr {
 		attrs = append(attrs, slog.String("task", info.Name))
 	}
 	return append(attrs, slog.Int("index", info.Index))
+}
+
+// reportSlow reports r as a slow task, if it is still running (OB7).
+func (r *taskRun) reportSlow() {
+	o := r.o
+	o.mu.Lock()
+	if o.closed || r.next == nil { // Wait has run, or the task has just ended
+		o.mu.Unlock()
+		return
+	}
+	s := SlowTask{TaskInfo: r.info, Running: time.Since(r.info.Start)}
+	o.reporting.Add(1) // under o.mu and before closed: Wait waits for it
+	o.mu.Unlock()
+	defer o.reporting.Done()
+	s.Stack = findStack(allStacks(), r.goid)
+	s.State = goroutineState(s.Stack)
+	if o.hooks.OnSlow != nil {
+		o.callHook(s.TaskInfo, func() { o.hooks.OnSlow(s) })
+	}
+	if l := o.reportLogger(o.hooks.OnSlow != nil); l != nil {
+		attrs := append(taskAttrs(s.TaskInfo),
+			slog.Duration("running", s.Running),
+			slog.String("state", s.State),
+			slog.String("stack", string(s.Stack)))
+		l.LogAttrs(o.ctx, slog.LevelWarn, "taskgroup: task is slow", attrs...)
+	}
+}
+
+// reportLogger is where a report goes besides a hook: the group's logger, or
+// slog.Default() when the group has neither a logger nor the hook.
+func (o *observer) reportLogger(hooked bool) *slog.Logger {
+	if o.logger == nil && !hooked {
+		return slog.Default()
+	}
+	return o.logger
+}
+
+// goroutineState returns what a goroutine is doing, from the header of its
+// stack as runtime.Stack prints it: "goroutine 7 [chan receive, 2 minutes]:"
+// gives "chan receive". A synctest bubble's "(durable)" mark and the time
+// blocked are left out.
+func goroutineState(stack []byte) string {
+	_, rest, ok := bytes.Cut(stack, []byte(" ["))
+	if !ok {
+		return ""
+	}
+	state, _, ok := bytes.Cut(rest, []byte("]"))
+	if !ok {
+		return ""
+	}
+	state, _, _ = bytes.Cut(state, []byte(","))
+	state, _, _ = bytes.Cut(state, []byte(" (durable)"))
+	return string(state)
 }
 
 // cancelled runs once the group's context is done. It notes when, for
@@ -385,18 +456,16 @@ func (o *observer) reportStragglers() {
 	stacks := allStacks()
 	for i := range late {
 		late[i].Stack = findStack(stacks, goids[i])
+		late[i].State = goroutineState(late[i].Stack)
 		o.reportStraggler(late[i])
 	}
 }
 
 func (o *observer) reportStraggler(s Straggler) {
 	if o.hooks.OnStraggler != nil {
-		o.hooks.OnStraggler(s)
+		o.callHook(s.TaskInfo, func() { o.hooks.OnStraggler(s) })
 	}
-	l := o.logger
-	if l == nil && o.hooks.OnStraggler == nil {
-		l = slog.Default()
-	}
+	l := o.reportLogger(o.hooks.OnStraggler != nil)
 	if l == nil {
 		return
 	}
@@ -404,8 +473,25 @@ func (o *observer) reportStraggler(s Straggler) {
 		slog.Duration("since_cancel", s.SinceCancel),
 		slog.Duration("running", s.Running),
 		slog.Any("cause", s.Cause),
+		slog.String("state", s.State),
 		slog.String("stack", string(s.Stack)))
 	l.LogAttrs(o.ctx, slog.LevelWarn, "taskgroup: task still running after the group was cancelled", attrs...)
+}
+
+// callHook calls a hook about the task info names from a goroutine of the
+// group's (a timer's): a panic in it is recovered, logged and comes home at
+// Wait as the task's failure (OB6), never crashing a goroutine the caller
+// does not own.
+func (o *observer) callHook(info TaskInfo, hook func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			j := job{idx: info.Index, name: info.Name}
+			p := panics.Capture(v)
+			o.group.logPanic(j, p)
+			o.group.record(j, p, true)
+		}
+	}()
+	hook()
 }
 
 // close ends everything the observer started, so that nothing of it outlives
@@ -493,5 +579,5 @@ func findStack(stacks []byte, id uint64) []byte {
 	if end := bytes.Index(s, []byte("\n\n")); end >= 0 {
 		s = s[:end]
 	}
-	return bytes.Clone(bytes.TrimRight(s, "\n"))
+	return panics.Trim(bytes.Clone(bytes.TrimRight(s, "\n"))) // without leash's runner frames
 }

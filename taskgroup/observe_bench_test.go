@@ -10,7 +10,8 @@ import (
 
 // BenchmarkNamed measures what observability costs (OB1-OB5): impl=leash is
 // the unobserved group of BenchmarkOneTask, the others pay for a name (pprof
-// labels, the tree), hooks or a straggler timeout.
+// labels, the tree), hooks, a straggler timeout or a slow-task threshold
+// (OB7: BenchmarkSlowTask is its row).
 func BenchmarkNamed(b *testing.B) {
 	ctx := context.Background()
 	var ended int
@@ -27,6 +28,7 @@ func BenchmarkNamed(b *testing.B) {
 			OnDone: func(taskgroup.TaskInfo, error, time.Duration) { ended++ },
 		})}, ""},
 		{"leash-stragglers", []taskgroup.Option{taskgroup.WithStragglerTimeout(time.Minute)}, ""},
+		{"leash-slowtask", []taskgroup.Option{taskgroup.WithSlowTask(time.Minute)}, ""}, // OB7
 	}
 	for _, c := range cases {
 		b.Run("tasks=1/impl="+c.impl, func(b *testing.B) {

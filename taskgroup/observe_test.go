@@ -412,7 +412,7 @@ func TestStraggler_OB4_IsLoggedWithTheGroupTaskAndStack(t *testing.T) {
 		close(release)
 		require.NoError(t, g.Wait())
 		require.Contains(t, got, `level=WARN msg="taskgroup: task still running after the group was cancelled" `+
-			`group=stuck task=legacy index=0 since_cancel=1s running=1s cause="taskgroup: group stopped" stack="goroutine `)
+			`group=stuck task=legacy index=0 since_cancel=1s running=1s cause="taskgroup: group stopped" state="chan receive" stack="goroutine `)
 		require.Contains(t, got, "ignoresCancellation")
 		require.Equal(t, 1, strings.Count(got, "level=WARN"))
 	})

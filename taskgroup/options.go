@@ -14,14 +14,18 @@ type config struct {
 	limit          int
 	collectAll     bool
 	panicsAsErrors bool
-	sem            *semaphore.Semaphore
-	obs            *observer // nil unless the group is named, observed or traced (OB1-OB5)
+	limiter        semaphore.Limiter // shared by groups: WithSemaphore, WithLimiter
+	leased         semaphore.Leased  // limiter, when its permits can be lost (LIM1)
+	onFailure      func(*TaskError)  // SV5
+	obs            *observer         // nil unless the group is named, observed or traced (OB1-OB5)
 }
 
 // WithLimit lets at most n of the group's tasks run at once (TG8). Go blocks
 // until a slot is free or the group's context is done; TryGo returns false
-// when no slot is free. The group runs its tasks on at most n goroutines,
-// reusing each for the next task. It panics if n < 1.
+// when no slot is free. A task that ends runs the next waiting Go's task on
+// its own goroutine. The limit is a bound, not a reservation: nothing is
+// allocated for n, and WithLimit(math.MaxInt) limits nothing at no cost. It
+// panics if n < 1.
 func WithLimit(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("taskgroup: WithLimit(%d): the limit must be at least 1", n))
@@ -40,7 +44,37 @@ func WithSemaphore(s *semaphore.Semaphore) Option {
 	if s == nil {
 		panic("taskgroup: WithSemaphore(nil): pass a *semaphore.Semaphore from semaphore.New")
 	}
-	return func(c *config) { c.sem = s }
+	return func(c *config) { c.limiter, c.leased = s, nil }
+}
+
+// WithLimiter is WithSemaphore for any semaphore.Limiter, such as a limit
+// shared by many processes (LIM1): every task holds one permit of l while it
+// runs. When l implements semaphore.Leased, its permits can be lost: a task
+// whose permit's lease is lost has its context cancelled with the lease's
+// cause (say, the limiter's ErrLeaseLost), so it stops using what the permit
+// guards; the error it returns then is a real failure. A nil l panics.
+func WithLimiter(l semaphore.Limiter) Option {
+	if l == nil {
+		panic("taskgroup: WithLimiter(nil): pass a semaphore.Limiter, such as a *semaphore.Semaphore")
+	}
+	leased, _ := l.(semaphore.Leased)
+	return func(c *config) { c.limiter, c.leased = l, leased }
+}
+
+// WithFailureHandler hands every real failure to fn as it happens, in the
+// failing task's goroutine, instead of keeping it for Wait (SV5): a group
+// that lives as long as the program and runs millions of short tasks (a
+// server's background work) then holds memory for its running tasks only,
+// not for every failure it has seen. Wait's *Error counts them in Handled.
+// Panics and Goexits are still kept as well, so that Wait brings them home
+// (TG5). The failure still cancels the group unless CollectAll is given too,
+// which is what a group of independent background tasks wants. A panic in fn
+// is recovered and kept as the task's failure. A nil fn panics.
+func WithFailureHandler(fn func(*TaskError)) Option {
+	if fn == nil {
+		panic("taskgroup: WithFailureHandler(nil): pass a function that logs or counts the failure")
+	}
+	return func(c *config) { c.onFailure = fn }
 }
 
 // CollectAll makes failures and panics leave the siblings running (TG9), like

@@ -17,16 +17,20 @@ type Task[T any] struct {
 // context is done, fn does not run and the Task's error matches the
 // context's error and its cause (TG7).
 func Spawn[T any](g *Group, fn func(ctx context.Context) (T, error)) *Task[T] {
-	return SpawnNamed(g, "", fn)
+	return spawn(g, "", fn, viaSpawn)
 }
 
 // SpawnNamed is Spawn for a named task.
 func SpawnNamed[T any](g *Group, name string, fn func(ctx context.Context) (T, error)) *Task[T] {
+	return spawn(g, name, fn, viaSpawnNamed)
+}
+
+func spawn[T any](g *Group, name string, fn func(ctx context.Context) (T, error), via entry) *Task[T] {
 	if fn == nil {
-		panic("taskgroup: Spawn called with a nil function")
+		panic("taskgroup: " + via.String() + " called with a nil function")
 	}
 	t := &Task[T]{fn: fn, done: make(chan struct{})}
-	g.add(name, t, t, false)
+	g.add(job{c: t, t: t, name: name}, via)
 	return t
 }
 

@@ -17,28 +17,37 @@ import (
 // Grace: raised again in the caller before abandonment, logged after.
 //
 // Call is the last resort for code that cannot be cancelled: the work goes on
-// after Call returned, so bound how many such calls can be in flight.
-func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error)) (T, error) {
+// after Call returned, so bound how many such calls can be in flight with
+// WithLimiter (SV6), whose permit an abandoned goroutine keeps until fn
+// returns. With a limiter, fn starts only once it holds a permit: not at all
+// when ctx is done or d runs out first. Grace does not apply to Call.
+func Call[T any](ctx context.Context, d time.Duration, fn func() (T, error), opts ...Option) (T, error) {
 	if fn == nil {
 		panic("timeout: Call with a nil fn")
 	}
+	if ctx == nil {
+		panic("timeout: Call called with a nil context; pass context.Background() or the caller's context")
+	}
+	o := collect(opts)
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
+	var zero T
+	if err := o.acquire(child); err != nil { // SV6: fn never starts
+		return zero, named(ctx, child, start, d, err)
+	}
 	if child.Err() != nil {
 		// ctx was done, or d ran out, before fn could start: fn has lost
 		// already (a select would let a quick fn win now and then).
-		launchAbandoned("Call", fn)
-		var zero T
+		launchAbandoned("Call", o, fn)
 		return zero, abandonment(ctx, child, start, "Call", d, 0)
 	}
-	f := launch("Call", fn)
+	f := launch("Call", o, fn)
 
 	select {
 	case <-f.done:
 	case <-child.Done():
 		if f.abandon() {
-			var zero T
 			return zero, abandonment(ctx, child, start, "Call", d, 0)
 		}
 		<-f.done

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leash-go/leash/panics"
+	"github.com/leash-go/leash/taskgroup"
 	"github.com/leash-go/leash/timeout"
 )
 
@@ -139,3 +142,45 @@ func TestCall_NilFnPanics(t *testing.T) {
 		_, _ = timeout.Call[int](t.Context(), time.Second, nil)
 	})
 }
+
+func TestCall_TO6_ReraisedPanicIsAnExportedTypeWithValueAndStack(t *testing.T) {
+	defer func() {
+		p, ok := recover().(*panics.Error)
+		require.True(t, ok, "recover yields a *panics.Error")
+		require.Equal(t, 42, p.Value, "a value that is not an error is reachable")
+		require.Contains(t, string(p.Stack), "explodeWithAnInt")
+		var pe *taskgroup.PanicError = p // the same type as taskgroup's
+		require.NotNil(t, pe)
+	}()
+	_, _ = timeout.Call(t.Context(), time.Second, explodeWithAnInt)
+	t.Fatal("Call returned")
+}
+
+func explodeWithAnInt() (int, error) { panic(42) }
+
+func TestCall_TO6_ErrAbortHandlerIsReraisedAsItself(t *testing.T) {
+	defer func() {
+		r := recover()
+		require.True(t, r == http.ErrAbortHandler, "net/http compares by identity; got %T %v", r, r)
+	}()
+	_, _ = timeout.Call(t.Context(), time.Second, func() (int, error) { panic(http.ErrAbortHandler) })
+	t.Fatal("Call returned")
+}
+
+func TestCall_TO6_AnErrorWithAbortHandlersTextIsNotTakenForIt(t *testing.T) {
+	// Another type with the same text. (Another errors.New of that text
+	// would be taken for it: timeout tells them apart without linking
+	// net/http.)
+	impostor := textError("net/http: abort Handler")
+	defer func() {
+		p, ok := recover().(*panics.Error)
+		require.True(t, ok, "only http.ErrAbortHandler itself is re-raised bare")
+		require.Equal(t, impostor, p.Value)
+	}()
+	_, _ = timeout.Call(t.Context(), time.Second, func() (int, error) { panic(impostor) })
+	t.Fatal("Call returned")
+}
+
+type textError string
+
+func (e textError) Error() string { return string(e) }

@@ -8,7 +8,23 @@
 //	})
 //	if errors.Is(err, timeout.ErrTimeout) { ... } // our 2s ran out, not the caller's
 //
-// The rules, by the names the tests carry:
+// # Which one do I use
+//
+//   - WaitFor (WaitForValue for a result), for a function that takes a
+//     context and honours it: it runs in your goroutine, and nothing outlives
+//     the call.
+//   - WaitFor with Grace(g), for a function that takes a context but may
+//     ignore it: after the deadline it gets g more, then is abandoned (it
+//     runs on, counted by Abandoned).
+//   - Call, for a blocking function that takes no context at all (a legacy
+//     client): it runs in a goroutine of its own and is abandoned at the
+//     deadline.
+//   - WithLimiter with Grace or Call, so that abandoned goroutines cannot
+//     multiply: each keeps its permit until it really returns (SV6).
+//
+// # Rules
+//
+// The tests carry each rule's name:
 //
 //   - TO1 structured by default. WaitFor runs fn exactly once, in the caller's
 //     goroutine, with a child context whose deadline is the earlier of the
@@ -28,16 +44,23 @@
 //     returned g after the context ended, WaitFor returns an error matching
 //     ErrAbandoned and, when its own deadline fired, ErrTimeout; when the
 //     parent ended the context instead, the error matches the parent's Err
-//     and cause (ALL3) and not ErrTimeout. The goroutine runs on and is
+//     and its cause, context.Cause (both under errors.Is), and not
+//     ErrTimeout. The goroutine runs on and is
 //     counted by Abandoned until it returns. A panic before abandonment is
-//     raised again in the caller, as an error that carries the panic's value
-//     and the stack of fn's goroutine; a runtime.Goexit is carried out in the
+//     raised again in the caller, carrying the panic's value and the stack of
+//     fn's goroutine; a runtime.Goexit is carried out in the
 //     caller. After abandonment a panic is recovered and logged with
-//     slog.Default at level Error, with its stack.
+//     slog.Default at level Error, with its stack. A panic raised again is a
+//     *panics.Error (the type of taskgroup.PanicError too), so recover()
+//     yields its value and stack; a panic with http.ErrAbortHandler is raised
+//     again as that very value, as net/http expects.
 //   - TO6 Call is for blocking functions that take no context: fn runs in its
 //     own goroutine; Call returns its result if it finishes before the
 //     deadline or the parent's cancellation, and otherwise returns at once
 //     with an ErrAbandoned error, the goroutine counted as in TO5.
+//   - SV6 bounded abandonment. With WithLimiter(l), fn holds a permit of l
+//     while it runs; an abandoned goroutine keeps it until fn returns, and a
+//     call that gets no permit in time does not start fn.
 //
 // Choices where the contract is silent:
 //
@@ -51,9 +74,12 @@
 //     an enclosing WaitFor's say): a caller that cancelled its context did
 //     not time out.
 //   - Call starts fn even when ctx is already done or d <= 0, as WaitFor
-//     does (TO4); it is then abandoned at once.
-//   - A nil fn panics at the call.
+//     does (TO4); it is then abandoned at once. With WithLimiter it does
+//     not: fn starts only once it holds a permit.
+//   - A nil fn, and a nil ctx, panic at the call with a message.
 //
-// Every wait in this package is a channel operation or a timer, so it works
-// inside testing/synctest and its fake clock drives the timeouts (ALL1).
+// Every wait in this package is a channel operation or a timer, so code that
+// uses it can be tested inside testing/synctest: the bubble's fake clock
+// drives the timeouts. Abandoned counts goroutines across the process, and
+// holds no channel a bubble could share.
 package timeout

@@ -22,6 +22,7 @@ func Abandoned() int { return int(abandoned.Load()) }
 // either waits for or abandons; state decides which, once.
 type flight[T any] struct {
 	fn    func() (T, error)
+	opt   Option        // its limiter's permit is released when fn returns (SV6)
 	what  string        // "WaitFor" or "Call", for the log
 	state atomic.Int32  // running, then finished or gaveUp
 	done  chan struct{} // closed once out is set, unless the flight was abandoned; nil from launchAbandoned
@@ -44,8 +45,8 @@ type outcome[T any] struct {
 
 // launch starts fn in a goroutine of its own, for the caller to wait for or
 // abandon.
-func launch[T any](what string, fn func() (T, error)) *flight[T] {
-	f := &flight[T]{fn: fn, what: what, done: make(chan struct{})}
+func launch[T any](what string, o Option, fn func() (T, error)) *flight[T] {
+	f := &flight[T]{fn: fn, opt: o, what: what, done: make(chan struct{})}
 	go f.run()
 	return f
 }
@@ -55,8 +56,8 @@ func launch[T any](what string, fn func() (T, error)) *flight[T] {
 // once. It is for a caller whose context ended before fn could start, so that
 // fn cannot win a race it has already lost. Nobody waits, so there is no done
 // channel.
-func launchAbandoned[T any](what string, fn func() (T, error)) {
-	f := &flight[T]{fn: fn, what: what}
+func launchAbandoned[T any](what string, o Option, fn func() (T, error)) {
+	f := &flight[T]{fn: fn, opt: o, what: what}
 	abandoned.Add(1)
 	f.state.Store(gaveUp)
 	go f.run()
@@ -71,6 +72,7 @@ func (f *flight[T]) call() { f.out.val, f.out.err = f.fn() }
 // finish hands fn's outcome to the caller, or, when the caller has given up,
 // takes the flight off the count and logs what nobody will see otherwise.
 func (f *flight[T]) finish(p *panics.Error, goexit bool) {
+	f.opt.release() // fn has returned: only now may another start (SV6)
 	if f.state.CompareAndSwap(running, finished) {
 		f.out.panic, f.out.goexit = p, goexit
 		close(f.done)
@@ -102,10 +104,12 @@ func (f *flight[T]) abandon() bool {
 }
 
 // result returns fn's value and error, or raises its panic or Goexit again
-// in the calling goroutine. Call it after f.done is closed.
+// in the calling goroutine: the panic as a *panics.Error, so that recover
+// yields an exported type with the value and the stack (TO5, TO6). Call it
+// after f.done is closed.
 func (f *flight[T]) result() (T, error) {
 	if f.out.panic != nil {
-		panic(f.out.panic)
+		f.out.panic.Reraise() // a *panics.Error, or http.ErrAbortHandler as itself
 	}
 	if f.out.goexit {
 		runtime.Goexit()

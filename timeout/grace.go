@@ -8,11 +8,16 @@ import (
 )
 
 // waitGrace is WaitForValue with Grace(g) (TO5).
-func waitGrace[T any](ctx context.Context, d, g time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+func waitGrace[T any](ctx context.Context, d time.Duration, o Option, fn func(ctx context.Context) (T, error)) (T, error) {
+	g := o.grace
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
-	f := launch("WaitFor", func() (T, error) { return fn(child) })
+	if err := o.acquire(child); err != nil { // SV6
+		var zero T
+		return zero, named(ctx, child, start, d, err)
+	}
+	f := launch("WaitFor", o, func() (T, error) { return fn(child) })
 
 	select {
 	case <-f.done:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leash-go/leash/panics"
 	"github.com/leash-go/leash/timeout"
 )
 
@@ -251,4 +253,23 @@ func TestWaitForValue_TO5_ValueWithinGrace(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 42, v)
 	})
+}
+
+func TestWaitFor_TO5_GraceReraisesErrAbortHandlerAsItself(t *testing.T) {
+	defer func() {
+		r := recover()
+		require.True(t, r == http.ErrAbortHandler, "got %T %v", r, r)
+	}()
+	_ = timeout.WaitFor(t.Context(), time.Second, func(context.Context) error { panic(http.ErrAbortHandler) }, timeout.Grace(time.Second))
+	t.Fatal("WaitFor returned")
+}
+
+func TestWaitFor_TO5_GraceReraisesAnExportedPanicType(t *testing.T) {
+	defer func() {
+		p, ok := recover().(*panics.Error)
+		require.True(t, ok)
+		require.Equal(t, "not an error", p.Value)
+	}()
+	_ = timeout.WaitFor(t.Context(), time.Second, func(context.Context) error { panic("not an error") }, timeout.Grace(time.Second))
+	t.Fatal("WaitFor returned")
 }

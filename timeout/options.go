@@ -1,12 +1,18 @@
 package timeout
 
-import "time"
+import (
+	"context"
+	"time"
 
-// An Option changes how WaitFor and WaitForValue wait. The zero Option
-// changes nothing.
+	"github.com/leash-go/leash/semaphore"
+)
+
+// An Option changes how WaitFor, WaitForValue and Call run fn. The zero
+// Option changes nothing.
 type Option struct {
 	grace    time.Duration
 	hasGrace bool
+	limiter  semaphore.Limiter
 }
 
 // collect merges opts; a later option wins.
@@ -16,8 +22,40 @@ func collect(opts []Option) Option {
 		if opt.hasGrace {
 			o.grace, o.hasGrace = opt.grace, true
 		}
+		if opt.limiter != nil {
+			o.limiter = opt.limiter
+		}
 	}
 	return o
+}
+
+// WithLimiter makes fn hold one permit of l while it runs (SV6), taken
+// before fn starts, within the time WaitFor or Call allows. With Grace or
+// Call, a goroutine that is abandoned keeps its permit until fn really
+// returns: a stuck legacy client cannot multiply behind a timeout, as it
+// would if the permit came back at the deadline. When no permit comes in
+// time, fn does not run, and the error is that of the wait for the permit,
+// matching ErrTimeout when the own deadline ran out (TO3). A nil l panics.
+func WithLimiter(l semaphore.Limiter) Option {
+	if l == nil {
+		panic("timeout: WithLimiter(nil): pass a semaphore.Limiter, such as a *semaphore.Semaphore")
+	}
+	return Option{limiter: l}
+}
+
+// acquire takes the permit of o's limiter, if any, within child's time.
+func (o Option) acquire(child context.Context) error {
+	if o.limiter == nil {
+		return nil
+	}
+	return o.limiter.Acquire(child, 1)
+}
+
+// release gives back what acquire took.
+func (o Option) release() {
+	if o.limiter != nil {
+		o.limiter.Release(1)
+	}
 }
 
 // Grace makes WaitFor run fn in a goroutine of its own and stop waiting for

@@ -20,17 +20,28 @@ func WaitFor(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 	if fn == nil {
 		panic("timeout: WaitFor with a nil fn")
 	}
+	if ctx == nil {
+		panic("timeout: WaitFor called with a nil context; pass context.Background() or the caller's context")
+	}
+	var o Option
 	if len(opts) != 0 {
-		if o := collect(opts); o.hasGrace {
-			_, err := waitGrace(ctx, d, o.grace, func(ctx context.Context) (struct{}, error) {
+		if o = collect(opts); o.hasGrace {
+			_, err := waitGrace(ctx, d, o, func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, fn(ctx)
 			})
 			return err
 		}
 	}
+	// WaitFor repeats WaitForValue's body rather than calling it with a
+	// wrapper: the wrapper closure would cost an allocation on every call
+	// (BenchmarkWaitFor).
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
+	if err := o.acquire(child); err != nil { // SV6
+		return named(ctx, child, start, d, err)
+	}
+	defer o.release()
 	// TO1: fn runs here, in the caller's goroutine.
 	err := fn(child)
 	if err != nil {
@@ -47,14 +58,23 @@ func WaitForValue[T any](ctx context.Context, d time.Duration, fn func(ctx conte
 	if fn == nil {
 		panic("timeout: WaitForValue with a nil fn")
 	}
+	if ctx == nil {
+		panic("timeout: WaitForValue called with a nil context; pass context.Background() or the caller's context")
+	}
+	var o Option
 	if len(opts) != 0 {
-		if o := collect(opts); o.hasGrace {
-			return waitGrace(ctx, d, o.grace, fn)
+		if o = collect(opts); o.hasGrace {
+			return waitGrace(ctx, d, o, fn)
 		}
 	}
 	start := time.Now()
 	child, cancel := context.WithDeadlineCause(ctx, start.Add(d), errDeadline)
 	defer cancel()
+	if err := o.acquire(child); err != nil { // SV6
+		var zero T
+		return zero, named(ctx, child, start, d, err)
+	}
+	defer o.release()
 	v, err := fn(child)
 	if err != nil {
 		err = named(ctx, child, start, d, err)
@@ -97,6 +117,9 @@ func ownDeadlineFired(parent, child context.Context, start time.Time, d time.Dur
 // and true, never a negative duration, so the result can be passed on as a
 // budget (a WaitFor with d == 0 still runs fn, TO4).
 func Remaining(ctx context.Context) (time.Duration, bool) {
+	if ctx == nil {
+		panic("timeout: Remaining called with a nil context; pass context.Background() or the caller's context")
+	}
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return 0, false

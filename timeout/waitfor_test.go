@@ -312,3 +312,20 @@ func TestRemaining_PastDeadlineIsZero(t *testing.T) {
 		require.Zero(t, left)
 	})
 }
+
+func TestEntries_ALL4_NilContextPanicsWithAMessage(t *testing.T) {
+	msg := func(fn string) string {
+		return "timeout: " + fn + " called with a nil context; pass context.Background() or the caller's context"
+	}
+	//lint:file-ignore SA1012 nil contexts are what this test is about
+	require.PanicsWithValue(t, msg("WaitFor"), func() {
+		_ = timeout.WaitFor(nil, time.Second, func(context.Context) error { return nil })
+	})
+	require.PanicsWithValue(t, msg("WaitForValue"), func() {
+		_, _ = timeout.WaitForValue(nil, time.Second, func(context.Context) (int, error) { return 0, nil })
+	})
+	require.PanicsWithValue(t, msg("Call"), func() {
+		_, _ = timeout.Call(nil, time.Second, func() (int, error) { return 0, nil })
+	})
+	require.PanicsWithValue(t, msg("Remaining"), func() { timeout.Remaining(nil) })
+}

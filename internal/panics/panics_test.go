@@ -1,7 +1,6 @@
 package panics_test
 
 import (
-	"errors"
 	"runtime"
 	"sync"
 	"testing"
@@ -55,10 +54,4 @@ func TestRun_PanicNilIsAPanic(t *testing.T) {
 	require.False(t, goexit)
 	var pn *runtime.PanicNilError
 	require.ErrorAs(t, p, &pn)
-}
-
-func TestError_UnwrapsErrorValuesOnly(t *testing.T) {
-	boom := errors.New("boom")
-	require.ErrorIs(t, &panics.Error{Value: boom}, boom)
-	require.Nil(t, (&panics.Error{Value: 42}).Unwrap())
 }
