@@ -19,17 +19,6 @@ stage() {
 	echo "<== $name: $(($(date +%s) - t0)) s"
 }
 
-install_etcd() {
-	if ! command -v etcd >/dev/null; then
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
-		# The package starts a system service where systemd runs; the tests
-		# start their own servers and need none.
-		systemctl stop etcd 2>/dev/null || true
-	fi
-	etcd --version | head -1
-}
-
 check_gofmt() {
 	local out
 	out=$(gofmt -l .)
@@ -58,7 +47,7 @@ run_tests() {
 }
 
 start=$(date +%s)
-stage "install etcd-server" install_etcd
+stage "install etcd-server" ./prepare-test.sh
 stage "download modules" go mod download
 stage "gofmt" check_gofmt
 stage "go vet" go vet ./...

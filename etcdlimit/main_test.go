@@ -12,6 +12,9 @@ import (
 // test's name). The fault tests start servers of their own.
 var server *etcdtest.Member
 
+// endpoints are server's client URLs, for the Examples.
+var endpoints []string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) != "" {
 		os.Exit(workerMain())
@@ -27,5 +30,6 @@ func (w withServer) Run() int {
 	mt := &etcdtest.Main{}
 	defer mt.Close()
 	server = etcdtest.Start(mt)
+	endpoints = etcdtest.Endpoints(server)
 	return w.m.Run()
 }
