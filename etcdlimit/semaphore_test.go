@@ -365,3 +365,36 @@ func TestLease_LIM2_LostLeaseEndsWithErrLeaseLostAndANewLeaseServes(t *testing.T
 	require.NoError(t, g3.Lease().Err())
 	g3.Release()
 }
+
+func TestAcquire_SEM2_GrantAndCancelRaceLosesNoPermit(t *testing.T) {
+	s, other := newSem(t, "lim", 1), newSem(t, "lim", 1)
+	bg := context.Background()
+	granted, cancelled := 0, 0
+	for i := range 20 {
+		require.NoError(t, s.Acquire(bg, 1))
+		ctx, cancel := context.WithCancel(bg)
+		ch := acquireAsync(ctx, other, 1)
+		waitWaiters(t, s, 1)
+		released := make(chan struct{})
+		go func() {
+			s.Release(1)
+			close(released)
+		}()
+		// Cancel 0-4ms into the release's round trip, so that either side
+		// can win.
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		cancel()
+		<-released
+		r := recv(t, ch)
+		if r.err == nil {
+			granted++
+			require.Equal(t, etcdlimit.Stats{Capacity: 1, InUse: 1}, stats(t, s), "granted: holds the permit")
+			r.g.Release()
+		} else {
+			cancelled++
+			require.ErrorIs(t, r.err, context.Canceled)
+		}
+		require.Equal(t, etcdlimit.Stats{Capacity: 1}, stats(t, s), "no permit lost, no key left")
+	}
+	t.Logf("granted %d, cancelled %d", granted, cancelled)
+}
