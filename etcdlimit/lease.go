@@ -136,6 +136,12 @@ func (l *lease) keepAlive(sent time.Time) {
 		}
 		if !time.Now().Before(deadline) {
 			l.end(fmt.Errorf("%w: no keep-alive acknowledged for %v", ErrLeaseLost, l.ttl*3/4))
+			// The server may still hold the lease (it was only slow to
+			// answer): revoke it, so that its keys need not wait for the
+			// expiry to free their permits. Best effort, for TTL/4.
+			ctx, cancel := context.WithTimeout(l.stopCtx, l.ttl/4)
+			_, _ = l.client.Revoke(ctx, l.id)
+			cancel()
 			return
 		}
 		ctx, cancel := context.WithDeadline(l.stopCtx, deadline)

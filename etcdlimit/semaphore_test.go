@@ -398,3 +398,46 @@ func TestAcquire_SEM2_GrantAndCancelRaceLosesNoPermit(t *testing.T) {
 	}
 	t.Logf("granted %d, cancelled %d", granted, cancelled)
 }
+
+func TestAcquire_SEM2_CancelledWhileEtcdPausedReturnsByTheLeaseDeadline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pauses a server past a lease deadline")
+	}
+	m := etcdtest.Start(t) // its own server: this test pauses it
+	const ttl = 2 * time.Second
+	newPaused := func() *etcdlimit.Semaphore {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := etcdlimit.New(ctx, etcdtest.Client(t, m), "lim", 1, etcdlimit.WithTTL(ttl))
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	holder, waiter := newPaused(), newPaused()
+	require.NoError(t, holder.Acquire(context.Background(), 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := acquireAsync(ctx, waiter, 1)
+	waitWaiters(t, holder, 1)
+	lease := waiter.Lease()
+	m.Pause()
+	defer m.Resume()
+	cancel()
+	start := time.Now()
+	r := recv(t, ch)
+	took := time.Since(start)
+	require.ErrorIs(t, r.err, context.Canceled)
+	// It could not delete its key: it gave up its lease instead (the server
+	// deletes the key when the lease expires), by 3/4 TTL at the latest.
+	require.Less(t, took, ttl*3/4+time.Second)
+	require.ErrorIs(t, context.Cause(lease), etcdlimit.ErrLeaseLost)
+	t.Logf("Acquire returned %v after cancel, with etcd paused", took.Round(time.Millisecond))
+	m.Resume()
+	// Once the server runs again the key goes, and the limit serves again.
+	waitFor(t, "the abandoned waiter key to go", func() bool { return stats(t, holder).Waiters == 0 })
+	// The holder's lease ran out during the pause too: its permit returns.
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer acancel()
+	g, err := waiter.AcquireGrant(actx, 1)
+	require.NoError(t, err)
+	g.Release()
+}
