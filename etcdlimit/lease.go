@@ -27,7 +27,7 @@ import (
 // 3/4 TTL, not the whole TTL: holders get at least TTL/4 to stop before the
 // server may hand their permits on.
 type lease struct {
-	client *clientv3.Client
+	client clientv3.Lease // a *clientv3.Client; an interface for the synctest tests
 	ttl    time.Duration // asked for; the server's answer replaces it
 
 	ctx    context.Context // Lease(): done once permits under this lease may be lost
@@ -44,7 +44,7 @@ type lease struct {
 	loops    *sync.WaitGroup
 }
 
-func newLease(client *clientv3.Client, ttl time.Duration, loops *sync.WaitGroup, onEnd func(*lease)) *lease {
+func newLease(client clientv3.Lease, ttl time.Duration, loops *sync.WaitGroup, onEnd func(*lease)) *lease {
 	l := &lease{
 		client:    client,
 		loops:     loops,
