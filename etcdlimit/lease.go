@@ -28,7 +28,7 @@ import (
 // server may hand their permits on.
 type lease struct {
 	client clientv3.Lease // a *clientv3.Client; an interface for the synctest tests
-	ttl    time.Duration // asked for; the server's answer replaces it
+	ttl    time.Duration  // asked for; the server's answer replaces it
 
 	ctx    context.Context // Lease(): done once permits under this lease may be lost
 	cancel context.CancelCauseFunc
