@@ -242,10 +242,10 @@ func (s *Semaphore) hold(g *Grant) {
 // Release gives back w permits taken by Acquire or TryAcquire: it deletes
 // (or, for part of a grant, shrinks) their keys in etcd before it returns,
 // so the next in line may be granted. It panics if w is negative or more
-// than those calls hold (SEM3). Which grant's key goes first is unspecified;
-// use AcquireGrant and Grant.Release to release one grant in particular.
-// Permits whose lease is lost are dropped without a round trip: the server
-// deleted them.
+// than those calls hold (SEM3). Permits held under a lease that has ended go
+// first, without a round trip (the server deleted them); which of the others
+// goes is unspecified: use AcquireGrant and Grant.Release to release one
+// grant in particular.
 func (s *Semaphore) Release(w int64) {
 	if w < 0 {
 		panic("etcdlimit: Release with negative weight")
@@ -262,28 +262,39 @@ func (s *Semaphore) Release(w int64) {
 		s.mu.Unlock()
 		panic("etcdlimit: released more than held")
 	}
+	// Permits are not interchangeable across leases. Holdings under a lease
+	// that has ended go first: their holders were told to stop, and no key
+	// of theirs is left to delete. Were a live key deleted while a holder of
+	// a lost lease releases, the live key's holder would run on without its
+	// permit. Taken in this order, the live keys never count fewer permits
+	// than the holders under live leases still running.
 	var todo []holding // keys to shrink to w, or delete when w is 0
-	for i := len(s.held) - 1; i >= 0; i-- {
-		if h := s.held[i]; h.w == w {
+	for _, dead := range []bool{true, false} {
+		take := func(i int) {
+			h := s.held[i]
 			s.held = append(s.held[:i], s.held[i+1:]...)
+			w -= h.w
 			h.w = 0
 			todo = append(todo, h)
-			w = 0
-			break
 		}
-	}
-	for i := len(s.held) - 1; w > 0; i-- {
-		h := &s.held[i]
-		if h.w > w {
-			h.w -= w
-			todo = append(todo, *h)
-			break
+		for i := len(s.held) - 1; i >= 0 && w > 0; i-- { // an exact match first
+			if h := s.held[i]; h.w == w && (h.lease.ctx.Err() != nil) == dead {
+				take(i)
+			}
 		}
-		w -= h.w
-		done := *h
-		done.w = 0
-		todo = append(todo, done)
-		s.held = append(s.held[:i], s.held[i+1:]...)
+		for i := len(s.held) - 1; i >= 0 && w > 0; i-- {
+			h := &s.held[i]
+			if (h.lease.ctx.Err() != nil) != dead {
+				continue
+			}
+			if h.w > w {
+				h.w -= w
+				todo = append(todo, *h)
+				w = 0
+				break
+			}
+			take(i)
+		}
 	}
 	s.mu.Unlock()
 	for _, h := range todo {

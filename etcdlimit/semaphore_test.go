@@ -441,3 +441,26 @@ func TestAcquire_SEM2_CancelledWhileEtcdPausedReturnsByTheLeaseDeadline(t *testi
 	require.NoError(t, err)
 	g.Release()
 }
+
+func TestRelease_LIM2_AHolderOfALostLeaseNeverFreesALiveKey(t *testing.T) {
+	c := etcdtest.Client(t, server)
+	s := newSem(t, "lim", 2)
+	ctx := context.Background()
+	require.NoError(t, s.Acquire(ctx, 1)) // task X, under the first lease
+	lost := s.Lease()
+	resp, err := c.Get(ctx, t.Name()+"/lim/queue/", clientv3.WithPrefix())
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	_, err = c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)) // the server drops it
+	require.NoError(t, err)
+	select {
+	case <-lost.Done():
+	case <-time.After(2 * testTTL):
+		t.Fatal("the Lease context did not end after the revoke")
+	}
+	require.NoError(t, s.Acquire(ctx, 1)) // task Y, under a new lease
+	s.Release(1)                          // X, cancelled by its lost lease, gives back its permit
+	require.Equal(t, int64(1), stats(t, s).InUse, "Y's key stays while Y runs")
+	s.Release(1) // Y
+	require.Equal(t, etcdlimit.Stats{Capacity: 2}, stats(t, s))
+}
