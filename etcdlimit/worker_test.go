@@ -3,10 +3,12 @@ package etcdlimit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +37,11 @@ type workerConfig struct {
 	HoldMin   time.Duration // each grant is held for HoldMin..HoldMax
 	HoldMax   time.Duration
 	Duration  time.Duration // the worker stops by itself after this long
+	// Group bounds the worker's groups with taskgroup.WithLimiter instead:
+	// each task holds one permit taken by the group, and is cancelled by
+	// the group when its lease is lost. Its grants carry no token (the
+	// group does not expose one): the log numbers them -(1e9*ID + n).
+	Group bool
 }
 
 // The log has one line per event, times in Unix nanoseconds:
@@ -93,19 +100,46 @@ func runWorker(cfg workerConfig) error {
 		return err
 	}
 	defer s.Close()
+	var n atomic.Int64
 	for ctx.Err() == nil {
-		g := taskgroup.New(ctx)
+		var opts []taskgroup.Option
+		if cfg.Group {
+			opts = append(opts, taskgroup.WithLimiter(s))
+		}
+		g := taskgroup.New(ctx, opts...)
 		for range cfg.Tasks {
 			g.Go(func(ctx context.Context) error {
-				work(ctx, cfg, client, s, rec)
+				if cfg.Group {
+					groupWork(ctx, cfg, rec, -(1e9*int64(cfg.ID) + n.Add(1)))
+				} else {
+					work(ctx, cfg, client, s, rec)
+				}
 				return nil
 			})
 		}
-		if err := g.Wait(); err != nil {
+		switch err := g.Wait(); {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, etcdlimit.ErrLeaseLost):
+			// The group's Acquire failed: its lease ended while it waited.
+			rec.line("E %d %d %q", rec.id, now(), err.Error())
+		default:
 			return err
 		}
 	}
 	return nil
+}
+
+// groupWork is a task of a group bounded by WithLimiter: it holds the
+// group's permit from its start to its return, and stops when the group
+// cancels it because the permit's lease was lost.
+func groupWork(ctx context.Context, cfg workerConfig, rec *recorder, id int64) {
+	rec.line("G %d %d %d %d", rec.id, id, 1, now())
+	pause(ctx, cfg.HoldMin+rand.N(cfg.HoldMax-cfg.HoldMin+1))
+	if errors.Is(context.Cause(ctx), etcdlimit.ErrLeaseLost) {
+		rec.line("L %d %d %d %q", rec.id, id, now(), context.Cause(ctx).Error())
+	} else {
+		rec.line("R %d %d %d", rec.id, id, now())
+	}
 }
 
 // work is one task: take a grant, hold it while writing to etcd under its
