@@ -177,13 +177,12 @@ func TestFault_LIM3_KilledHolderPermitsReturnAfterTTL(t *testing.T) {
 			c.Tasks, c.MaxWeight, c.HoldMin, c.HoldMax = 1, 1, time.Minute, time.Minute
 		},
 		same, grouped)
-	lg := f.waitLogs("worker 0 to hold and the others to work", 30*time.Second, func(lg logs) bool {
+	f.waitLogs("worker 0 to hold and the others to work", 30*time.Second, func(lg logs) bool {
 		return len(openHolds(lg, 0)) > 0 && lg.byProc[1]+lg.byProc[2] >= 10
 	})
 	f.kill(0)
 	killed := f.stops[0]
 	tokens := openHolds(f.read(), 0)
-	_ = lg
 	// Its keys go when the server expires its lease: within the TTL (plus
 	// the server's expiry check, every 500ms, and a margin for a busy
 	// machine).
