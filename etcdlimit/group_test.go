@@ -9,6 +9,7 @@ import (
 	"github.com/leash-go/leash/etcdlimit"
 	"github.com/leash-go/leash/etcdlimit/internal/etcdtest"
 	"github.com/leash-go/leash/taskgroup"
+	"github.com/leash-go/leash/timeout"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -72,4 +73,21 @@ func TestGroup_LIM1_LostLeaseCancelsItsTasksWithErrLeaseLost(t *testing.T) {
 	require.NoError(t, err)
 	err = g.Wait()
 	require.ErrorIs(t, err, etcdlimit.ErrLeaseLost)
+}
+
+func TestCall_SV6_AnAbandonedCallKeepsItsSharedPermitUntilItReturns(t *testing.T) {
+	s, other := newSem(t, "lim", 1), newSem(t, "lim", 1)
+	stuck := make(chan struct{})
+	_, err := timeout.Call(context.Background(), 200*time.Millisecond, func() (int, error) {
+		<-stuck // a legacy call that ignores every deadline
+		return 0, nil
+	}, timeout.WithLimiter(s))
+	require.ErrorIs(t, err, timeout.ErrTimeout)
+	// Abandoned, it still holds the cluster-wide permit: no other process
+	// can start another stuck call.
+	require.False(t, other.TryAcquire(1))
+	close(stuck)
+	waitFor(t, "the permit to return once the call returned", func() bool { return stats(t, s).InUse == 0 })
+	require.True(t, other.TryAcquire(1))
+	other.Release(1)
 }
