@@ -1,0 +1,284 @@
+package etcdlimit_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leash-go/leash/etcdlimit/internal/etcdtest"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// The LIM3 fault tests: at least three worker processes (worker_test.go)
+// share one limit on a real etcd while a fault is injected; the checker
+// (checker_test.go) then proves from their logs that the holders never held
+// more than the capacity. Each test is bounded: workers stop by themselves
+// after workerLife, and every wait has a deadline.
+//
+// The lease-expiry window checked is 0: a holder's Lease context ends (3/4
+// TTL after the last acknowledged keep-alive) before the server may expire
+// the lease, so no overlap is excused.
+
+const (
+	faultTTL   = 2 * time.Second
+	workerLife = 60 * time.Second
+)
+
+// fleet is the worker processes of one test.
+type fleet struct {
+	t     *testing.T
+	cmds  []*exec.Cmd
+	done  []chan struct{}
+	logs  []string
+	stops map[int]int64 // worker -> time it was killed
+}
+
+func startFleet(t *testing.T, base workerConfig, cfgs ...func(*workerConfig)) *fleet {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault tests start processes and wait for leases to expire")
+	}
+	dir := t.TempDir()
+	f := &fleet{t: t, stops: make(map[int]int64)}
+	for i, set := range cfgs {
+		cfg := base
+		cfg.ID = i
+		cfg.Log = filepath.Join(dir, fmt.Sprintf("worker-%d.log", i))
+		cfg.Duration = workerLife
+		set(&cfg)
+		require.NoError(t, os.WriteFile(cfg.Log, nil, 0o644))
+		js, err := json.Marshal(cfg)
+		require.NoError(t, err)
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), workerEnv+"="+string(js))
+		cmd.Stderr = &prefixed{t: t, prefix: fmt.Sprintf("worker %d: ", i)}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		require.NoError(t, cmd.Start())
+		done := make(chan struct{})
+		go func() {
+			_ = cmd.Wait()
+			close(done)
+		}()
+		f.cmds, f.done, f.logs = append(f.cmds, cmd), append(f.done, done), append(f.logs, cfg.Log)
+	}
+	t.Cleanup(func() {
+		for i, c := range f.cmds {
+			_ = c.Process.Signal(syscall.SIGKILL)
+			<-f.done[i]
+		}
+	})
+	return f
+}
+
+// prefixed passes a worker's stderr to the test log.
+type prefixed struct {
+	t      *testing.T
+	prefix string
+}
+
+func (p *prefixed) Write(b []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		p.t.Log(p.prefix + l)
+	}
+	return len(b), nil
+}
+
+func same(cfg *workerConfig) {}
+
+// grouped makes a worker bound its groups with taskgroup.WithLimiter.
+func grouped(cfg *workerConfig) { cfg.Group = true }
+
+func (f *fleet) read() logs { return readLogs(f.t, f.logs) }
+
+// waitLogs polls the logs until cond holds, for at most limit.
+func (f *fleet) waitLogs(what string, limit time.Duration, cond func(logs) bool) logs {
+	f.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		lg := f.read()
+		if cond(lg) {
+			return lg
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("waited %v for %s; grants per worker: %v, errors %d", limit, what, lg.byProc, lg.errors)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill SIGKILLs worker i and notes when.
+func (f *fleet) kill(i int) {
+	require.NoError(f.t, f.cmds[i].Process.Signal(syscall.SIGKILL))
+	f.stops[i] = now()
+	<-f.done[i]
+}
+
+// stop SIGTERMs every live worker and waits, at most 20s, for them to finish
+// their tasks and exit.
+func (f *fleet) stop() int64 {
+	for i, c := range f.cmds {
+		if _, killed := f.stops[i]; !killed {
+			_ = c.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	for i := range f.cmds {
+		select {
+		case <-f.done[i]:
+		case <-time.After(20 * time.Second):
+			f.t.Fatalf("worker %d did not stop within 20s of SIGTERM", i)
+		}
+	}
+	return now()
+}
+
+// check runs the checker over the logs and reports the counts.
+func (f *fleet) check(capacity int64, runEnd int64) logs {
+	f.t.Helper()
+	lg := f.read()
+	v, peak := overCapacity(lg.holds, capacity, 0, f.stops, runEnd)
+	f.t.Logf("LIM3 %s: %d processes, %d grants (per process %v), peak %d of %d permits, %d violations, %d leases lost while held, %d fenced writes refused while held, %d Acquire errors",
+		f.t.Name(), len(f.cmds), len(lg.holds), lg.byProc, peak, capacity, len(v), lg.lost(), lg.fenced, lg.errors)
+	if len(lg.errorWhy) > 0 {
+		f.t.Logf("LIM3 Acquire errors: %v", lg.errorWhy)
+	}
+	require.Empty(f.t, v, "holders exceeded the capacity")
+	require.Zero(f.t, lg.fenced, "a write was refused by the fence while its grant's Lease was not done")
+	return lg
+}
+
+func openHolds(lg logs, proc int) []int64 {
+	var tokens []int64
+	for _, h := range lg.holds {
+		if h.proc == proc && h.open {
+			tokens = append(tokens, h.token)
+		}
+	}
+	return tokens
+}
+
+func TestFault_LIM3_KilledHolderPermitsReturnAfterTTL(t *testing.T) {
+	m := etcdtest.Start(t)
+	c := etcdtest.Client(t, m)
+	const capacity = 3
+	base := workerConfig{
+		Endpoints: etcdtest.Endpoints(m), Prefix: "lim3/", Capacity: capacity, TTL: faultTTL,
+		Tasks: 3, MaxWeight: 2, HoldMin: 5 * time.Millisecond, HoldMax: 40 * time.Millisecond,
+	}
+	f := startFleet(t, base,
+		func(c *workerConfig) { // holds one permit until killed
+			c.Tasks, c.MaxWeight, c.HoldMin, c.HoldMax = 1, 1, time.Minute, time.Minute
+		},
+		same, grouped)
+	f.waitLogs("worker 0 to hold and the others to work", 30*time.Second, func(lg logs) bool {
+		return len(openHolds(lg, 0)) > 0 && lg.byProc[1]+lg.byProc[2] >= 10
+	})
+	f.kill(0)
+	killed := f.stops[0]
+	tokens := openHolds(f.read(), 0)
+	// Its keys go when the server expires its lease: within the TTL (plus
+	// the server's expiry check, every 500ms, and a margin for a busy
+	// machine).
+	bound := faultTTL + 2*time.Second
+	deadline := time.Now().Add(bound)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := c.Get(ctx, "lim3/queue/", clientv3.WithPrefix())
+		cancel()
+		require.NoError(t, err)
+		left := 0
+		for _, kv := range resp.Kvs {
+			for _, tok := range tokens {
+				if kv.CreateRevision == tok {
+					left++
+				}
+			}
+		}
+		if left == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the killed holder's %d keys are still there %v after SIGKILL", left, bound)
+		time.Sleep(20 * time.Millisecond)
+	}
+	returned := now()
+	t.Logf("LIM3 killed holder's %d grants returned %v after SIGKILL (TTL %v)", len(tokens), time.Duration(returned-killed).Round(time.Millisecond), faultTTL)
+	f.waitLogs("the others to go on", 30*time.Second, func(lg logs) bool {
+		a := lg.after(returned)
+		return a[1] >= 5 && a[2] >= 5
+	})
+	f.check(capacity, f.stop())
+}
+
+func TestFault_LIM3_PausedServerEndsLeasesThenRecovers(t *testing.T) {
+	m := etcdtest.Start(t)
+	const capacity = 2
+	base := workerConfig{
+		Endpoints: etcdtest.Endpoints(m), Prefix: "lim3/", Capacity: capacity, TTL: faultTTL,
+		Tasks: 2, MaxWeight: 1, HoldMin: 300 * time.Millisecond, HoldMax: 800 * time.Millisecond,
+	}
+	f := startFleet(t, base, same, same, grouped)
+	f.waitLogs("grants before the pause", 30*time.Second, func(lg logs) bool {
+		// A holder writing under its fence is cut off mid-write by the pause,
+		// and sees its lease end.
+		return len(lg.holds) >= 6 && len(openHolds(lg, 0))+len(openHolds(lg, 1)) > 0
+	})
+	m.Pause()
+	paused := now()
+	time.Sleep(faultTTL + 1500*time.Millisecond) // past the TTL, bounded
+	m.Resume()
+	resumed := now()
+	t.Logf("LIM3 server paused with SIGSTOP for %v", time.Duration(resumed-paused).Round(time.Millisecond))
+	f.waitLogs("every worker to be granted again", 30*time.Second, func(lg logs) bool {
+		a := lg.after(resumed)
+		return a[0] >= 2 && a[1] >= 2 && a[2] >= 2
+	})
+	lg := f.check(capacity, f.stop())
+	require.NotZero(t, lg.lost(), "the holders at the pause saw their leases end")
+	for _, why := range lg.lostWhy {
+		require.Contains(t, why, "etcdlimit: lease lost")
+	}
+	t.Logf("LIM3 recoveries: grants after SIGCONT per worker %v", lg.after(resumed))
+}
+
+func TestFault_LIM3_ClusterMemberStoppedWorkGoesOn(t *testing.T) {
+	ms := etcdtest.StartCluster(t, 3)
+	c := etcdtest.Client(t, ms...)
+	const capacity = 3
+	base := workerConfig{
+		Endpoints: etcdtest.Endpoints(ms...), Prefix: "lim3/", Capacity: capacity, TTL: 5 * time.Second,
+		Tasks: 3, MaxWeight: 2, HoldMin: 5 * time.Millisecond, HoldMax: 40 * time.Millisecond,
+	}
+	f := startFleet(t, base, same, same, grouped)
+	f.waitLogs("grants before the stop", 30*time.Second, func(lg logs) bool { return len(lg.holds) >= 15 })
+	// Stop the leader: the hardest member to lose.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	st, err := c.Status(ctx, ms[0].ClientURL)
+	cancel()
+	require.NoError(t, err)
+	victim := ms[0]
+	for _, m := range ms {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s, err := c.Status(ctx, m.ClientURL)
+		cancel()
+		require.NoError(t, err)
+		if s.Header.MemberId == st.Leader {
+			victim = m
+		}
+	}
+	victim.Kill()
+	stopped := now()
+	t.Logf("LIM3 stopped member %s (the leader) with SIGKILL", victim.Name)
+	f.waitLogs("every worker to be granted after the stop", 45*time.Second, func(lg logs) bool {
+		a := lg.after(stopped)
+		return a[0] >= 5 && a[1] >= 5 && a[2] >= 5
+	})
+	lg := f.check(capacity, f.stop())
+	t.Logf("LIM3 grants after the member stopped, per worker: %v", lg.after(stopped))
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what this module's tests need: an etcd server (Debian's
+# etcd-server; the tests start their own servers from it, on loopback ports).
+# Run by the repository's .ci/test before `go test`, and by ci.sh.
+set -euo pipefail
+if ! command -v etcd >/dev/null && [ -z "${ETCD_BIN:-}" ]; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+	# The package starts a system service where systemd runs; the tests need
+	# none.
+	systemctl stop etcd 2>/dev/null || true
+fi
+"${ETCD_BIN:-etcd}" --version | head -1
