@@ -151,7 +151,13 @@ func addImport(file *ast.File, pkgPath string) analysis.TextEdit {
 			if isStd(pkgPath) {
 				return analysis.TextEdit{Pos: gd.Lparen + 1, End: gd.Lparen + 1, NewText: []byte("\n\t" + q)}
 			}
-			return analysis.TextEdit{Pos: gd.Rparen, End: gd.Rparen, NewText: []byte("\t" + q + "\n")}
+			for _, spec := range gd.Specs {
+				if p, err := strconv.Unquote(spec.(*ast.ImportSpec).Path.Value); err == nil && !isStd(p) {
+					return analysis.TextEdit{Pos: gd.Rparen, End: gd.Rparen, NewText: []byte("\t" + q + "\n")}
+				}
+			}
+			// The first non-standard import starts a group of its own.
+			return analysis.TextEdit{Pos: gd.Rparen, End: gd.Rparen, NewText: []byte("\n\t" + q + "\n")}
 		}
 		return analysis.TextEdit{Pos: gd.End(), End: gd.End(), NewText: []byte("\nimport " + q)}
 	}

@@ -162,7 +162,7 @@ func ownContext(pass *analysis.Pass, tc taskCall, call *ast.CallExpr, lit *ast.F
 		for _, f := range params {
 			own.nparams += max(1, len(f.Names))
 		}
-		if len(params[0].Names) > 0 {
+		if len(params[0].Names) > 0 && params[0].Names[0].Name != "_" {
 			own.obj = info.Defs[params[0].Names[0]]
 		}
 	}

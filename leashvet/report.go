@@ -52,7 +52,10 @@ func newReporter(pass *analysis.Pass, rule string) *reporter {
 	}
 	for _, f := range pass.Files {
 		name := pass.Fset.File(f.FileStart).Name()
-		r.generated[name] = ast.IsGenerated(f)
+		// A file cgo translated is the user's code under cgo's "Code
+		// generated" header: its positions map back to the original.
+		cgo := pass.Fset.Position(f.Package).Filename != name
+		r.generated[name] = ast.IsGenerated(f) && !cgo
 		r.tests[name] = strings.HasSuffix(name, "_test.go")
 		for _, cg := range f.Comments {
 			for _, c := range cg.List {
@@ -70,6 +73,8 @@ func (r *reporter) directive(file string, c *ast.Comment) {
 	if !ok || (text != "" && text[0] != ' ' && text[0] != '\t') {
 		return
 	}
+	// A further "//" ends the reason: what follows is another comment.
+	text, _, _ = strings.Cut(text, "//")
 	fields := strings.Fields(text)
 	if len(fields) == 0 || !ruleList.MatchString(fields[0]) {
 		if r.rule == "LV1" && !r.generated[file] {
@@ -90,7 +95,7 @@ func (r *reporter) directive(file string, c *ast.Comment) {
 		}
 		return
 	}
-	line := r.pass.Fset.Position(c.Pos()).Line
+	line := r.pass.Fset.PositionFor(c.Pos(), false).Line
 	r.ignores[lineKey{file, line}] = ig
 	// A comment alone on its line covers the next line too.
 	r.ignores[lineKey{file, line + 1}] = ig
@@ -108,7 +113,7 @@ func (r *reporter) inTest(pos token.Pos) bool {
 
 // suppressed reports whether a suppression with a reason covers pos.
 func (r *reporter) suppressed(pos token.Pos) bool {
-	p := r.pass.Fset.Position(pos)
+	p := r.pass.Fset.PositionFor(pos, false)
 	_, ok := r.ignores[lineKey{p.Filename, p.Line}]
 	return ok
 }

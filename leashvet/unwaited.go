@@ -7,7 +7,6 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 	"golang.org/x/tools/go/analysis/passes/inspect"
 	"golang.org/x/tools/go/ast/inspector"
 	"golang.org/x/tools/go/cfg"
@@ -37,8 +36,10 @@ belongs is the author's decision.
 Not reported: a group used as a value (returned, passed, stored: someone else
 may wait), a group whose Wait is deferred or called from a function literal,
 and paths that end in a panic or another call that does not return.`,
-	Requires: []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
+	Requires: []*analysis.Analyzer{inspect.Analyzer},
 	Run:      safe("LV6", runLV6),
+	// Ill-typed packages: report what can be found.
+	RunDespiteErrors: true,
 }
 
 var startMethods = map[string]bool{"Go": true, "GoNamed": true, "TryGo": true}
@@ -46,7 +47,6 @@ var startMethods = map[string]bool{"Go": true, "GoNamed": true, "TryGo": true}
 func runLV6(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "LV6")
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	info := pass.TypesInfo
 	for cur := range ins.Root().Preorder((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
 		var (
@@ -55,21 +55,26 @@ func runLV6(pass *analysis.Pass) (any, error) {
 		)
 		switch f := cur.Node().(type) {
 		case *ast.FuncDecl:
-			body, graph = f.Body, cfgs.FuncDecl(f)
+			body = f.Body
 		case *ast.FuncLit:
-			body, graph = f.Body, cfgs.FuncLit(f)
+			body = f.Body
 		}
-		if body == nil || graph == nil {
+		if body == nil {
 			continue
 		}
+		groups := createdGroups(info, body)
+		if len(groups) == 0 {
+			continue
+		}
+		graph = cfg.New(body, func(call *ast.CallExpr) bool { return mayReturn(info, call) })
 		// Groups created in this function (not in a nested literal).
-		for _, g := range createdGroups(info, body) {
+		for _, g := range groups {
 			if !localGroup(info, body, g.obj) {
 				continue
 			}
 			if ret, ok := unwaitedPath(info, graph, g.obj); ok {
 				where := "the end of the function"
-				if ret.IsValid() {
+				if ret.IsValid() && ret != body.Rbrace {
 					where = fmt.Sprintf("the return at line %d", pass.Fset.Position(ret).Line)
 				}
 				r.reportf(g.pos, "group %s is given tasks, but %s skips %s.Wait(): its tasks outlive the function and their errors are lost", g.obj.Name(), where, g.obj.Name())
@@ -250,4 +255,23 @@ func nodeCalls(info *types.Info, n ast.Node, g types.Object, start bool) bool {
 		return true
 	})
 	return found
+}
+
+// mayReturn reports whether a call may return: not panic, os.Exit,
+// runtime.Goexit, log.Fatal*, log.Panic* or a testing Fatal/FailNow/Skip.
+// (ctrlflow's facts would know more, but do not exist for ill-typed
+// packages, where LV6 still runs.)
+func mayReturn(info *types.Info, call *ast.CallExpr) bool {
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		if b, ok := info.Uses[id].(*types.Builtin); ok && b.Name() == "panic" {
+			return false
+		}
+	}
+	switch key := funcKey(info, call); key {
+	case "os.Exit", "runtime.Goexit", "log.Fatal", "log.Fatalf", "log.Fatalln", "log.Panic", "log.Panicf", "log.Panicln",
+		"log.Logger.Fatal", "log.Logger.Fatalf", "log.Logger.Fatalln", "log.Logger.Panic", "log.Logger.Panicf", "log.Logger.Panicln",
+		"testing.common.Fatal", "testing.common.Fatalf", "testing.common.FailNow", "testing.common.Skip", "testing.common.Skipf", "testing.common.SkipNow":
+		return false
+	}
+	return true
 }

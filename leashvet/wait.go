@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"regexp"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/inspect"
@@ -114,6 +115,9 @@ func runLV4(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		d := analysis.Diagnostic{Pos: n.Pos(), End: n.End(), Message: fmt.Sprintf(msg, ctxObj.Name(), ctxObj.Name())}
+		if stmt == nil && msg != "" && !strings.HasPrefix(msg, "select") {
+			d.Message += " (no automatic fix: the wait's value is used)"
+		}
 		if stmt != nil && wait != "" {
 			if fix, why := lv4Fix(pass, src, cur, stmt, wait, ctxObj); fix != nil {
 				d.SuggestedFixes = []analysis.SuggestedFix{*fix}
