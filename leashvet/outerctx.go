@@ -1,10 +1,12 @@
 package leashvet
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/inspect"
@@ -85,6 +87,9 @@ func runLV3(pass *analysis.Pass) (any, error) {
 		}
 		// Outer contexts and Background/TODO calls the task uses.
 		var uses []ast.Expr
+		// Only what the task calls with counts: a call's arguments, and
+		// outer.Done(). Storing the outer context somewhere is not a call.
+		var args []ast.Node
 		ast.Inspect(t.lit.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.FuncLit:
@@ -97,21 +102,42 @@ func runLV3(pass *analysis.Pass) (any, error) {
 					uses = append(uses, n)
 					return false
 				}
-			case *ast.Ident:
-				v, ok := info.Uses[n].(*types.Var)
-				if !ok || !isContext(v.Type()) || v.IsField() {
-					return true
+				for _, a := range n.Args {
+					args = append(args, a)
 				}
-				if v.Pos() >= t.lit.Pos() && v.Pos() < t.lit.End() {
-					return true // declared in the task
+				if isContextDone(info, n) {
+					args = append(args, n.Fun.(*ast.SelectorExpr).X)
 				}
-				if v == own.obj || own.groupCtx[v] {
-					return true
-				}
-				uses = append(uses, n)
 			}
 			return true
 		})
+		for _, a := range args {
+			ast.Inspect(a, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.FuncLit:
+					return false
+				case *ast.CallExpr:
+					if isFunc(info, n, "context", "WithoutCancel") {
+						return false
+					}
+				case *ast.Ident:
+					v, ok := info.Uses[n].(*types.Var)
+					if !ok || !isContext(v.Type()) || v.IsField() {
+						return true
+					}
+					if v.Pos() >= t.lit.Pos() && v.Pos() < t.lit.End() {
+						return true // declared in the task
+					}
+					if v == own.obj || own.groupCtx[v] {
+						return true
+					}
+					uses = append(uses, n)
+				}
+				return true
+			})
+		}
+		slices.SortFunc(uses, func(a, b ast.Expr) int { return cmp.Compare(a.Pos(), b.Pos()) })
+		uses = slices.CompactFunc(uses, func(a, b ast.Expr) bool { return a == b })
 		if len(uses) == 0 {
 			continue
 		}
