@@ -210,16 +210,3 @@ func scopeAt(pass *analysis.Pass, pos token.Pos) *types.Scope {
 	}
 	return pass.Pkg.Scope()
 }
-
-// enclosingFunc is the innermost function (declaration or literal) in stack.
-func enclosingFunc(stack []ast.Node) (ftype *ast.FuncType, body *ast.BlockStmt) {
-	for i := len(stack) - 1; i >= 0; i-- {
-		switch f := stack[i].(type) {
-		case *ast.FuncDecl:
-			return f.Type, f.Body
-		case *ast.FuncLit:
-			return f.Type, f.Body
-		}
-	}
-	return nil, nil
-}
