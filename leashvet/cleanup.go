@@ -119,7 +119,9 @@ func detached(info *types.Info, body *ast.BlockStmt, e ast.Expr, depth int) bool
 	switch e := ast.Unparen(e).(type) {
 	case *ast.CallExpr:
 		switch funcKey(info, e) {
-		case "context.Background", "context.TODO", "context.WithoutCancel", shieldPkg + ".Context":
+		// t.Context() is cancelled only after the test's deferred calls ran.
+		case "context.Background", "context.TODO", "context.WithoutCancel", shieldPkg + ".Context",
+			"testing.common.Context":
 			return true
 		case "context.WithTimeout", "context.WithDeadline", "context.WithValue", "context.WithCancel",
 			"context.WithTimeoutCause", "context.WithDeadlineCause", "context.WithCancelCause":

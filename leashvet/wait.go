@@ -51,7 +51,7 @@ Done() case, a timer case or a case on a channel named like a stop signal
 	RunDespiteErrors: true,
 }
 
-var stopName = regexp.MustCompile(`(?i)(done|stop|quit|clos|shutdown|exit|cancel|term|kill|die|finish)`)
+var stopName = regexp.MustCompile(`(?i)(done|stop|quit|clos|shutdown|exit|cancel|term|kill|die|finish|return)`)
 
 func runLV4(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "LV4")
@@ -96,7 +96,7 @@ func runLV4(pass *analysis.Pass) (any, error) {
 				}
 			}
 			if msg == "" {
-				if joinsGoroutine(info, cur, x) {
+				if joinsGoroutine(info, cur, x) || releases(info, src, cur, x) || doneChannel(info, cur, x) || drainsStoppedTimer(info, cur, x) {
 					continue
 				}
 				msg = fmt.Sprintf("receive from %s", src.node(x)) + " blocks without watching %s: add a case <-%s.Done() in a select"
@@ -313,4 +313,76 @@ func lv4Fix(pass *analysis.Pass, src *source, cur inspector.Cursor, stmt ast.Stm
 
 func isError(t types.Type) bool {
 	return t != nil && types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
+// releases reports whether the receive from ch gives back a slot of a
+// channel used as a semaphore: it sits in a deferred call, or the same
+// function sends to ch too (acquire), so the receive does not wait.
+func releases(info *types.Info, src *source, cur inspector.Cursor, ch ast.Expr) bool {
+	for c := range cur.Enclosing((*ast.DeferStmt)(nil), (*ast.FuncDecl)(nil)) {
+		if _, ok := c.Node().(*ast.DeferStmt); ok {
+			return true
+		}
+		break
+	}
+	body := enclosingBody(cur)
+	if body == nil {
+		return false
+	}
+	text := src.node(ch)
+	sends := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SendStmt); ok && text != "" && src.node(s.Chan) == text {
+			sends = true
+		}
+		return !sends
+	})
+	return sends
+}
+
+// doneChannel reports whether ch is a variable that holds ctx.Done().
+func doneChannel(info *types.Info, cur inspector.Cursor, ch ast.Expr) bool {
+	id, ok := ch.(*ast.Ident)
+	if !ok {
+		return false
+	}
+	obj := info.Uses[id]
+	body := enclosingBody(cur)
+	if obj == nil || body == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+			for i, l := range as.Lhs {
+				if lid, ok := l.(*ast.Ident); ok && info.ObjectOf(lid) == obj {
+					if c, ok := ast.Unparen(as.Rhs[i]).(*ast.CallExpr); ok && isContextDone(info, c) {
+						found = true
+					}
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// drainsStoppedTimer reports whether the receive drains a timer's channel
+// after Stop said it had fired: if !t.Stop() { <-t.C }. It does not wait.
+func drainsStoppedTimer(info *types.Info, cur inspector.Cursor, ch ast.Expr) bool {
+	sel, ok := ch.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "C" || !isNamed(info.TypeOf(sel.X), "time", "Timer") {
+		return false
+	}
+	for c := range cur.Enclosing((*ast.IfStmt)(nil)) {
+		stops := false
+		ast.Inspect(c.Node().(*ast.IfStmt).Cond, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok && (calleeName(call.Fun) == "Stop" || calleeName(call.Fun) == "Reset") {
+				stops = true
+			}
+			return !stops
+		})
+		return stops
+	}
+	return false
 }

@@ -42,7 +42,36 @@ func join(ctx context.Context, work func(context.Context) error) error {
 func ignored(_ context.Context, ch chan int) { <-ch }
 
 // Ranging over a channel ends when the sender closes it.
-func drain(ctx context.Context, ch chan int) {
+func drainRange(ctx context.Context, ch chan int) {
 	for range ch {
+	}
+}
+
+// A channel used as a semaphore: the receive gives a slot back.
+func semaphore(ctx context.Context, sem chan struct{}, work func()) {
+	sem <- struct{}{}
+	defer func() { <-sem }()
+	work()
+	<-sem
+}
+
+// A variable that holds ctx.Done() is the context's cancellation.
+func doneVar(ctx context.Context) {
+	done := ctx.Done()
+	<-done
+}
+
+// Draining a stopped timer does not wait.
+func drain(ctx context.Context, t *time.Timer) {
+	if !t.Stop() {
+		<-t.C
+	}
+}
+
+// A channel named like a stop signal ends the select.
+func race(ctx context.Context, results chan int, returned chan struct{}) {
+	select {
+	case results <- 1:
+	case <-returned:
 	}
 }

@@ -26,3 +26,4 @@ func detachedContexts(ctx context.Context, tx *Tx) {
 func commit(ctx context.Context, tx *Tx) {
 	defer tx.Commit(ctx)
 }
+
