@@ -318,10 +318,10 @@ func lv2Fix(pass *analysis.Pass, ins *inspector.Inspector, src *source, stmt ast
 
 	// Drop the errgroup import when nothing else in the file uses it.
 	adds := im.edits
-	if del, ok := dropImport(pass, src, file, errgroupPkg, errgroups); ok {
-		// When the import deleted was the file's only one, the new ones
+	if del, whole, ok := dropImport(pass, src, file, errgroupPkg, errgroups); ok {
+		// When the declaration deleted held the only import, the new ones
 		// take its place.
-		if len(adds) > 0 && del.Pos <= adds[0].Pos && adds[0].Pos <= del.End {
+		if whole && len(adds) > 0 && del.Pos <= adds[0].Pos && adds[0].Pos <= del.End {
 			del.NewText = []byte(importBlock(im.paths))
 			adds = nil
 		}
@@ -388,7 +388,7 @@ func deleteRange(pass *analysis.Pass, src *source, pos, end token.Pos) analysis.
 // dropImport is the edit that deletes the import of pkgPath from file, when
 // the file refers to the package exactly removed times (all of them gone with
 // the fix).
-func dropImport(pass *analysis.Pass, src *source, file *ast.File, pkgPath string, removed int) (analysis.TextEdit, bool) {
+func dropImport(pass *analysis.Pass, src *source, file *ast.File, pkgPath string, removed int) (edit analysis.TextEdit, whole, ok bool) {
 	refs := 0
 	ast.Inspect(file, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok {
@@ -399,7 +399,7 @@ func dropImport(pass *analysis.Pass, src *source, file *ast.File, pkgPath string
 		return true
 	})
 	if refs != removed {
-		return analysis.TextEdit{}, false
+		return analysis.TextEdit{}, false, false
 	}
 	for _, d := range file.Decls {
 		gd, ok := d.(*ast.GenDecl)
@@ -412,12 +412,12 @@ func dropImport(pass *analysis.Pass, src *source, file *ast.File, pkgPath string
 				continue
 			}
 			if !gd.Lparen.IsValid() || len(gd.Specs) == 1 {
-				return deleteLine(pass, src, gd), true
+				return deleteLine(pass, src, gd), true, true
 			}
-			return deleteLine(pass, src, is), true
+			return deleteLine(pass, src, is), false, true
 		}
 	}
-	return analysis.TextEdit{}, false
+	return analysis.TextEdit{}, false, false
 }
 
 // usedOutside reports whether obj is used after stmt in fn other than inside

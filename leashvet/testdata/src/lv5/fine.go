@@ -26,4 +26,3 @@ func detachedContexts(ctx context.Context, tx *Tx) {
 func commit(ctx context.Context, tx *Tx) {
 	defer tx.Commit(ctx)
 }
-
