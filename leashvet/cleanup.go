@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -40,12 +41,16 @@ more arguments than the context, or of another type, and when "shield" or
 
 Not reported: a context that is already detached: context.Background(),
 TODO(), context.WithoutCancel(...), shield.Context(...), or a variable
-defined from them (also through WithTimeout, WithDeadline, WithValue).`,
+defined from them (also through WithTimeout, WithDeadline, WithValue); a
+variable named as a background context (bg, background, detached...); a
+test's t.Context(), which is cancelled only after its deferred calls ran.`,
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 	Run:      safe("LV5", runLV5),
 	// Ill-typed packages: report what can be found.
 	RunDespiteErrors: true,
 }
+
+var detachedName = regexp.MustCompile(`^(bg|bgCtx|bgctx|background|backgroundCtx|detached|detachedCtx|noCancel|uncancel+ed)$`)
 
 var cleanupNames = map[string]bool{
 	"Rollback": true, "Close": true, "Release": true, "Shutdown": true, "Stop": true,
@@ -129,7 +134,15 @@ func detached(info *types.Info, body *ast.BlockStmt, e ast.Expr, depth int) bool
 		}
 	case *ast.Ident:
 		obj := info.Uses[e]
-		if obj == nil || body == nil {
+		if obj == nil {
+			return false
+		}
+		// A context its author named as a background one is taken at its
+		// word (go-redis passes context.Background() down as bg).
+		if detachedName.MatchString(obj.Name()) {
+			return true
+		}
+		if body == nil {
 			return false
 		}
 		var def ast.Expr

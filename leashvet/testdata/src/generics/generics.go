@@ -21,7 +21,14 @@ type pool[T any] struct{ ch chan T }
 
 func (p *pool[T]) get(ctx context.Context) T {
 	time.Sleep(time.Millisecond)
-	return <-p.ch
+	var zero T
+	return zero
+}
+
+func (p *pool[T]) getAll(ctx context.Context) ([]T, error) {
+	return taskgroup.Map(ctx, []int{1, 2}, func(ctx context.Context, _ int) (T, error) {
+		return <-p.ch, nil
+	})
 }
 
 func spawn[T any](ctx context.Context, f func() T) *taskgroup.Task[T] {

@@ -3,6 +3,9 @@ package lv4
 import (
 	"context"
 	"time"
+
+	"github.com/leash-go/leash/taskgroup"
+	"golang.org/x/sync/errgroup"
 )
 
 func poll(ctx context.Context, check func() bool) error {
@@ -16,8 +19,26 @@ func after(ctx context.Context) {
 	<-time.After(time.Second) // want `LV4: a bare <-time.After ignores the cancellation of ctx`
 }
 
-func receive(ctx context.Context, jobs chan int) (n int, err error) {
-	<-jobs // want `LV4: receive from jobs blocks without watching ctx`
+func receive(ctx context.Context, jobs chan int) error {
+	g := taskgroup.New(ctx)
+	g.Go(func(ctx context.Context) error {
+		<-jobs // want `LV4: receive from jobs blocks without watching ctx`
+		return nil
+	})
+	return g.Wait()
+}
+
+func namedResults(ctx context.Context, jobs chan int) (n int, err error) {
+	var g errgroup.Group
+	g.Go(func() error {
+		n, err = work(ctx, jobs)
+		return err
+	})
+	return n, g.Wait()
+}
+
+func work(ctx context.Context, jobs chan int) (n int, err error) {
+	time.Sleep(time.Millisecond) // want `LV4: time.Sleep ignores the cancellation of ctx`
 	return 1, nil
 }
 
@@ -31,16 +52,23 @@ func worker(ctx context.Context, ch chan int) {
 	}()
 }
 
-func value(ctx context.Context, results chan int) int {
-	v := <-results // want `LV4: receive from results blocks without watching ctx: .*\(no automatic fix`
-	return v
+func value(ctx context.Context, results chan int) ([]int, error) {
+	return taskgroup.Map(ctx, []int{1}, func(ctx context.Context, _ int) (int, error) {
+		v := <-results // want `LV4: receive from results blocks without watching ctx: .*\(no automatic fix`
+		return v, nil
+	})
 }
 
-func sel(ctx context.Context, a, b chan int) {
-	select { // want `LV4: select without a case for the cancellation of ctx`
-	case <-a:
-	case <-b:
-	}
+func sel(ctx context.Context, a, b chan int) error {
+	g := taskgroup.New(ctx)
+	g.Go(func(ctx context.Context) error {
+		select { // want `LV4: select without a case for the cancellation of ctx`
+		case <-a:
+		case <-b:
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 func twoResults(ctx context.Context) (int, error) {
