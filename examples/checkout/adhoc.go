@@ -30,6 +30,7 @@ func checkoutAdHoc(ctx context.Context, d *deps, o order) (receipt, error) {
 	}
 
 	wg.Add(4)
+	//leash:ignore LV1 the deliberate ad-hoc version of the checkout, shown beside the leash one
 	go func() {
 		defer wg.Done()
 		res, err := d.reserveInventory(ctx, o)
@@ -39,6 +40,7 @@ func checkoutAdHoc(ctx context.Context, d *deps, o order) (receipt, error) {
 		}
 		r.reservation = res
 	}()
+	//leash:ignore LV1 the deliberate ad-hoc version of the checkout, shown beside the leash one
 	go func() {
 		defer wg.Done()
 		id, err := d.charge(ctx, o)
@@ -48,6 +50,7 @@ func checkoutAdHoc(ctx context.Context, d *deps, o order) (receipt, error) {
 		}
 		r.paymentID = id
 	}()
+	//leash:ignore LV1 the deliberate ad-hoc version of the checkout, shown beside the leash one
 	go func() {
 		defer wg.Done()
 		cents, err := d.quoteShipping(ctx, o)
@@ -57,6 +60,7 @@ func checkoutAdHoc(ctx context.Context, d *deps, o order) (receipt, error) {
 		}
 		r.shippingCents = cents
 	}()
+	//leash:ignore LV1 the deliberate ad-hoc version of the checkout, shown beside the leash one
 	go func() {
 		defer wg.Done()
 		recs, err := d.recommend(ctx, o)
@@ -70,6 +74,7 @@ func checkoutAdHoc(ctx context.Context, d *deps, o order) (receipt, error) {
 
 	// Don't make the customer wait for the audit log. (The typical bug: this
 	// goroutine outlives the call, and nobody will ever see its error.)
+	//leash:ignore LV1 the deliberate ad-hoc version of the checkout, shown beside the leash one
 	go d.audit(context.WithoutCancel(ctx), o, firstErr)
 
 	if firstErr != nil {
