@@ -172,7 +172,9 @@ func unwaitedPath(info *types.Info, graph *cfg.CFG, g types.Object) (token.Pos, 
 			}
 		}
 		if len(b.Succs) == 0 {
-			if !b.Live {
+			if !b.Live || b.Kind == cfg.KindSelectAfterCase {
+				// Dead code, or the fall-through after a select's last
+				// case: a select without a default leaves by a case only.
 				return token.NoPos, false
 			}
 			if len(b.Nodes) > 0 {

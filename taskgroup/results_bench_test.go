@@ -44,6 +44,7 @@ func BenchmarkMapLimit(b *testing.B) {
 	b.Run("impl=errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
+			//leash:ignore LV2 errgroup is the benchmark's peer
 			g, gctx := errgroup.WithContext(ctx)
 			g.SetLimit(limit)
 			out := make([]int, len(in))
@@ -157,6 +158,7 @@ func benchStream(b *testing.B, limit int) {
 	b.Run("impl=errgroup-channel", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
+			//leash:ignore LV2 errgroup is the benchmark's peer
 			g, gctx := errgroup.WithContext(ctx)
 			if limit > 0 {
 				g.SetLimit(limit)

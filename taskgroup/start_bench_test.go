@@ -20,11 +20,9 @@ func BenchmarkStart(b *testing.B) {
 				ready(1)
 				return nil
 			})
-			if err != nil || v != 1 {
-				b.Fatal(v, err)
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
+			werr := g.Wait()
+			if err != nil || v != 1 || werr != nil {
+				b.Fatal(v, err, werr)
 			}
 		}
 	})
@@ -43,11 +41,9 @@ func BenchmarkStart(b *testing.B) {
 			case <-ready:
 			case <-g.Context().Done():
 			}
-			if v != 1 {
-				b.Fatal(v)
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
+			got := v
+			if err := g.Wait(); err != nil || got != 1 {
+				b.Fatal(got, err)
 			}
 		}
 	})

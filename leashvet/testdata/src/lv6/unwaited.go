@@ -30,3 +30,26 @@ func spawned(ctx context.Context) (int, error) {
 	_ = t
 	return 0, nil
 }
+
+// A select without a default never leaves by its last case's fall-through:
+// the only ways on are its cases.
+func selected(ctx context.Context, ready chan struct{}) error {
+	g := taskgroup.New(ctx)
+	g.Go(fetch)
+	select {
+	case <-ready:
+	case <-g.Context().Done():
+	}
+	return g.Wait()
+}
+
+func selectedReturn(ctx context.Context, ready chan struct{}) error {
+	g := taskgroup.New(ctx) // want `LV6: group g is given tasks, but the return at line 51 skips`
+	g.Go(fetch)
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+	}
+	return g.Wait()
+}
