@@ -4,10 +4,14 @@
 # Run by the repository's .ci/test before `go test`, and by ci.sh.
 set -euo pipefail
 if ! command -v etcd >/dev/null && [ -z "${ETCD_BIN:-}" ]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+	sudo=
+	if [ "$(id -u)" != 0 ]; then
+		sudo="sudo" # apt needs root; a CI runner's user usually has sudo
+	fi
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
 	# The package starts a system service where systemd runs; the tests need
 	# none.
-	systemctl stop etcd 2>/dev/null || true
+	$sudo systemctl stop etcd 2>/dev/null || true
 fi
 "${ETCD_BIN:-etcd}" --version | head -1

@@ -250,8 +250,12 @@ func TestE2E_SV3_SIGTERMUnderLoadDrainsEveryAcceptedRequestAndItsAudit(t *testin
 					return nil
 				case <-tick.C:
 				}
-				was := termSent.Load()
 				resp, err := client.Get(p.base + "/work?ms=30")
+				// Read after the request: one that fails while termSent is
+				// still false failed before the SIGTERM was sent (termSent
+				// is set first). Read before, a request sent just before
+				// the signal and cut by the shutdown would count.
+				was := termSent.Load()
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
