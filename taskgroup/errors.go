@@ -55,7 +55,10 @@ func (e *Error) Error() string {
 		b.WriteString(strconv.Itoa(len(e.Failures)))
 		b.WriteString(" tasks failed:")
 	}
-	var rest []string // the whole messages of failures that take more than a line
+	// Each failure's own message is formatted once, straight into b: a list
+	// of 100k failures costs little more than errors.Join of their errors.
+	b.Grow(len(e.Failures) * 32)
+	var rest []restMsg // failures whose message takes more than a line
 	for i, f := range e.Failures {
 		if i > 0 {
 			b.WriteString(";")
@@ -63,11 +66,12 @@ func (e *Error) Error() string {
 		if len(e.Failures) > 1 {
 			b.WriteString(" ")
 		}
-		msg := f.Error()
+		f.writePrefix(&b)
+		msg := f.message()
 		first, _, more := strings.Cut(msg, "\n")
 		b.WriteString(first)
 		if more {
-			rest = append(rest, msg)
+			rest = append(rest, restMsg{f, msg})
 		}
 	}
 	if e.Handled > 0 {
@@ -90,9 +94,16 @@ func (e *Error) Error() string {
 	}
 	for _, r := range rest {
 		b.WriteString("\n\n")
-		b.WriteString(r)
+		r.f.writePrefix(&b)
+		b.WriteString(r.msg)
 	}
 	return b.String()
+}
+
+// restMsg is a failure whose whole message follows the list.
+type restMsg struct {
+	f   *TaskError
+	msg string
 }
 
 // Unwrap returns every failure, in the order the tasks returned, then Cause.
@@ -126,27 +137,32 @@ type TaskError struct {
 // `task #2: ...` for an unnamed one.
 func (e *TaskError) Error() string {
 	var b strings.Builder
-	e.writeTo(&b)
+	e.writePrefix(&b)
+	b.WriteString(e.message())
 	return b.String()
 }
 
-func (e *TaskError) writeTo(b *strings.Builder) {
+// writePrefix writes `task "name" (#i): ` or `task #i: `.
+func (e *TaskError) writePrefix(b *strings.Builder) {
+	var num [20]byte
 	b.WriteString("task ")
 	if e.Name != "" {
 		b.WriteString(strconv.Quote(e.Name))
 		b.WriteString(" (#")
-		b.WriteString(strconv.Itoa(e.Index))
+		b.Write(strconv.AppendInt(num[:0], int64(e.Index), 10))
 		b.WriteString("): ")
-	} else {
-		b.WriteString("#")
-		b.WriteString(strconv.Itoa(e.Index))
-		b.WriteString(": ")
-	}
-	if e.Err == nil {
-		b.WriteString("<nil>")
 		return
 	}
-	b.WriteString(e.Err.Error())
+	b.WriteString("#")
+	b.Write(strconv.AppendInt(num[:0], int64(e.Index), 10))
+	b.WriteString(": ")
+}
+
+func (e *TaskError) message() string {
+	if e.Err == nil {
+		return "<nil>"
+	}
+	return e.Err.Error()
 }
 
 // Unwrap returns the task's error.
