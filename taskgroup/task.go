@@ -1,16 +1,33 @@
 package taskgroup
 
-import "context"
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
 
 // A Task is one task of a Group that returns a typed value. Its Result is the
 // task's own value and error, not the group's (TG11); the group still treats
 // the error as it treats any task's error (TG2-TG4).
 type Task[T any] struct {
-	fn   func(ctx context.Context) (T, error)
+	fn    func(ctx context.Context) (T, error)
+	val   T
+	err   error
+	ended atomic.Bool // set once val and err are final
+
+	// done is made only when someone waits before the task has ended, or
+	// asks for Done: a Task whose Result is read after Wait costs no
+	// channel.
+	mu   sync.Mutex
 	done chan struct{}
-	val  T
-	err  error
 }
+
+// closed is the Done channel of a Task that had ended when it was asked for.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Spawn runs fn as a task of g, like Go, and returns a Task that holds its
 // result. With a limit, Spawn blocks as Go does (TG8); on a group whose
@@ -29,7 +46,7 @@ func spawn[T any](g *Group, name string, fn func(ctx context.Context) (T, error)
 	if fn == nil {
 		panic("taskgroup: " + via.String() + " called with a nil function")
 	}
-	t := &Task[T]{fn: fn, done: make(chan struct{})}
+	t := &Task[T]{fn: fn}
 	g.add(job{c: t, t: t, name: name}, via)
 	return t
 }
@@ -43,17 +60,34 @@ func (t *Task[T]) call(ctx context.Context, _ int) error {
 func (t *Task[T]) finish(err error) {
 	t.fn = nil // let the closure go once the task is over
 	t.err = err
-	close(t.done)
+	t.mu.Lock()
+	t.ended.Store(true)
+	if t.done != nil {
+		close(t.done)
+	}
+	t.mu.Unlock()
 }
 
 // Result blocks until the task has returned (or was never started), then
 // returns its value and error. A task that panicked returns its *PanicError;
 // one that called runtime.Goexit returns ErrGoexit (TG11).
 func (t *Task[T]) Result() (T, error) {
-	<-t.done
+	if !t.ended.Load() {
+		<-t.Done()
+	}
 	return t.val, t.err
 }
 
 // Done is closed when the task has returned, panicked, called runtime.Goexit
 // or was not started; Result then returns at once.
-func (t *Task[T]) Done() <-chan struct{} { return t.done }
+func (t *Task[T]) Done() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done == nil {
+		if t.ended.Load() {
+			return closed
+		}
+		t.done = make(chan struct{})
+	}
+	return t.done
+}
