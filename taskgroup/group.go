@@ -204,7 +204,33 @@ func (g *Group) launch(j job) {
 	}
 }
 
-func (g *Group) runGo(idx int, f goFunc) { g.run(job{c: f, idx: idx}, nil) }
+// runGo is run for the commonest task: a plain function of a group with no
+// observer and no limit. Its frames are small, as the task's own code runs
+// on top of them: a task that runs a nested group (New, Go, Wait, and the
+// context's cancel below them) then fits in the stack a goroutine starts
+// with, instead of copying it to a larger one.
+func (g *Group) runGo(idx int, f goFunc) {
+	var o outcome
+	defer g.endGo(idx, f, &o)
+	o.err = f(g.ctx)
+	o.returned = true
+}
+
+// outcome is how a task's function ended.
+type outcome struct {
+	err      error
+	returned bool // false: it panicked or called runtime.Goexit
+}
+
+// endGo ends a task run by runGo, as run's deferred function does; being
+// the deferred call itself, it recovers the task's panic.
+func (g *Group) endGo(idx int, f goFunc, o *outcome) {
+	j := job{c: f, idx: idx}
+	if !o.returned {
+		o.err = g.abnormal(j, recover())
+	}
+	g.ended(j, o.err, !o.returned)
+}
 
 func (g *Group) runObserved(r *taskRun, j job) { g.run(j, r) }
 
@@ -433,6 +459,9 @@ func (g *Group) isEcho(err error) bool {
 	ctxErr := g.ctx.Err()
 	if ctxErr == nil {
 		return false
+	}
+	if err == ctxErr {
+		return true // the commonest echo, return ctx.Err(): it wraps nothing
 	}
 	c := g.cause()
 	if !errors.Is(err, ctxErr) && !errors.Is(err, c) {
