@@ -158,7 +158,7 @@ func (r *propRun) body(ctx context.Context, id int) (val int, err error) {
 		case <-timer.C:
 		}
 	} else {
-		time.Sleep(t.delay)
+		time.Sleep(t.delay) // fake time: the property runs in a testing/synctest bubble (rapid.SyncTest)
 	}
 	switch t.kind {
 	case kindFail:

@@ -174,6 +174,7 @@ func (r *streamRun) fn(ctx context.Context, i int) (int, error) {
 		r.end[i] = end
 		r.mu.Unlock()
 	}()
+	// Fake time: the property runs in a testing/synctest bubble (rapid.SyncTest).
 	sleepUntil := func() { time.Sleep(r.sc.at[i] - r.now()) }
 	switch r.sc.kinds[i] {
 	case skValue:
