@@ -1,8 +1,20 @@
 // Package bench holds benchmarks that compare leash with peers the library
 // must not depend on (github.com/sourcegraph/conc): a module of its own, so
 // that leash's go.mod gains no requirement. It has no code outside its test
-// files. Run it from this directory:
+// files and the plot command (cmd/plot).
 //
-//	go test -run XXX -bench . -count 10 | tee new.txt
-//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl new.txt
+// The scaling suite of issue 14 (FanOut, OneTask, Limit, Nested, Spawn,
+// LastFails, ErrorString, Semaphore, Streams, MapLimit) runs every
+// implementation as a sub-benchmark impl=leash, impl=errgroup, impl=conc,
+// impl=floor... of one family. run.sh runs it in interleaved rounds and writes
+// benchstat tables (results/latest.txt) and the fan-out curve
+// (results/scaling.svg, results/scaling.md):
+//
+//	./run.sh                       # every family, 8 rounds
+//	QUICK=1 BENCH=FanOut ./run.sh  # a smoke run of one family
+//
+// By hand, from this directory:
+//
+//	go test -run '^$' -bench 'FanOut' -count 8 | tee new.txt
+//	go tool benchstat -col /impl new.txt
 package bench

@@ -12,6 +12,10 @@ require (
 )
 
 require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.9.0 // indirect
+	golang.org/x/perf v0.0.0-20251208221838-04cf7a2dca90 // indirect
 )
+
+tool golang.org/x/perf/cmd/benchstat

@@ -3,17 +3,18 @@ package bench_test
 import (
 	"context"
 	"runtime"
-	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/leash-go/leash/taskgroup"
 	"github.com/sourcegraph/conc/iter"
-	"github.com/sourcegraph/conc/stream"
 	"golang.org/x/sync/errgroup"
 )
 
 // The RS benchmarks of taskgroup beside sourcegraph/conc, errgroup and the
-// floor, each family in one process so that benchstat shows the ratios.
+// floor, each family in one process so that benchstat shows the ratios. The
+// stream benchmarks are BenchmarkStreams, in streams_test.go.
 
 const items = 10_000
 
@@ -37,146 +38,93 @@ func want(in []int) int {
 
 // BenchmarkMapLimit: 10k trivial items on GOMAXPROCS goroutines (RS4):
 // taskgroup.Map with WithLimit, conc's iter.Map and iter.MapErr (which use
-// GOMAXPROCS workers by default), errgroup with SetLimit.
+// GOMAXPROCS workers by default), errgroup with SetLimit, and the floor,
+// GOMAXPROCS goroutines taking the items by an atomic index.
 func BenchmarkMapLimit(b *testing.B) {
 	ctx := context.Background()
 	in := input()
-	limit := runtime.GOMAXPROCS(0)
-	b.Run("impl=leash", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := taskgroup.Map(ctx, in, square, taskgroup.WithLimit(limit)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=conc-map", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			iter.Map(in, func(x *int) int { v, _ := square(ctx, *x); return v })
-		}
-	})
-	b.Run("impl=conc-maperr", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := iter.MapErr(in, func(x *int) (int, error) { return square(ctx, *x) }); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=errgroup", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			g, gctx := errgroup.WithContext(ctx)
-			g.SetLimit(limit)
-			out := make([]int, len(in))
-			for i, x := range in {
-				g.Go(func() error {
-					v, err := square(gctx, x)
-					out[i] = v
-					return err
-				})
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// BenchmarkStream: 10k trivial items whose results a loop receives as they
-// come (RS2), without a limit: taskgroup.Stream (input order) and
-// AsCompleted, conc's stream (input order), errgroup with the tasks sending
-// on a channel (completion order).
-func BenchmarkStream(b *testing.B) { benchStream(b, 0) }
-
-// BenchmarkStreamLimit8 is BenchmarkStream with a limit of 8.
-func BenchmarkStreamLimit8(b *testing.B) { benchStream(b, 8) }
-
-func benchStream(b *testing.B, limit int) {
-	ctx := context.Background()
-	in := input()
 	sum0 := want(in)
-	var opts []taskgroup.Option
-	if limit > 0 {
-		opts = append(opts, taskgroup.WithLimit(limit))
+	limit := runtime.GOMAXPROCS(0)
+	check := func(b *testing.B, out []int) {
+		sum := 0
+		for _, v := range out {
+			sum += v
+		}
+		if len(out) != len(in) || sum != sum0 {
+			b.Fatalf("%d results summing to %d, want %d summing to %d", len(out), sum, len(in), sum0)
+		}
 	}
-	b.Run("impl=leash-stream", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sum := 0
-			res := taskgroup.Stream(ctx, slices.Values(in), square, opts...)
-			for _, v := range res.All() {
-				sum += v
+	runImpls(b,
+		impl{"leash", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := taskgroup.Map(ctx, in, square, taskgroup.WithLimit(limit))
+				if err != nil {
+					b.Fatal(err)
+				}
+				check(b, out)
 			}
-			if res.Err() != nil || sum != sum0 {
-				b.Fatal(sum, res.Err())
+			perTask(b, len(in))
+		}},
+		impl{"conc-map", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				check(b, iter.Map(in, func(x *int) int { v, _ := square(ctx, *x); return v }))
 			}
-		}
-	})
-	b.Run("impl=leash-ascompleted", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sum := 0
-			res := taskgroup.AsCompleted(ctx, slices.Values(in), square, opts...)
-			for _, v := range res.All() {
-				sum += v
+			perTask(b, len(in))
+		}},
+		impl{"conc-maperr", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := iter.MapErr(in, func(x *int) (int, error) { return square(ctx, *x) })
+				if err != nil {
+					b.Fatal(err)
+				}
+				check(b, out)
 			}
-			if res.Err() != nil || sum != sum0 {
-				b.Fatal(sum, res.Err())
-			}
-		}
-	})
-	b.Run("impl=conc-stream", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sum := 0
-			s := stream.New()
-			if limit > 0 {
-				s = s.WithMaxGoroutines(limit)
-			}
-			for _, x := range in {
-				s.Go(func() stream.Callback {
-					v, _ := square(ctx, x)
-					return func() { sum += v }
-				})
-			}
-			s.Wait()
-			if sum != sum0 {
-				b.Fatal(sum)
-			}
-		}
-	})
-	b.Run("impl=errgroup-channel", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			g, gctx := errgroup.WithContext(ctx)
-			if limit > 0 {
+			perTask(b, len(in))
+		}},
+		impl{"errgroup", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				//leash:ignore LV2 errgroup is the benchmark's peer
+				g, gctx := errgroup.WithContext(ctx)
 				g.SetLimit(limit)
-			}
-			results := make(chan int)
-			errc := make(chan error, 1)
-			go func() {
-				for _, x := range in {
+				out := make([]int, len(in))
+				for i, x := range in {
 					g.Go(func() error {
 						v, err := square(gctx, x)
-						if err != nil {
-							return err
-						}
-						results <- v
-						return nil
+						out[i] = v
+						return err
 					})
 				}
-				errc <- g.Wait()
-				close(results)
-			}()
-			sum := 0
-			for v := range results {
-				sum += v
+				if err := g.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				check(b, out)
 			}
-			if err := <-errc; err != nil || sum != sum0 {
-				b.Fatal(sum, err)
+			perTask(b, len(in))
+		}},
+		impl{"floor", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out := make([]int, len(in))
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				wg.Add(limit)
+				for range limit {
+					//leash:ignore LV1 the floor: what a hand-written program does
+					go func() {
+						defer wg.Done()
+						for i := int(next.Add(1) - 1); i < len(in); i = int(next.Add(1) - 1) {
+							out[i], _ = square(ctx, in[i])
+						}
+					}()
+				}
+				wg.Wait()
+				check(b, out)
 			}
-		}
-	})
+			perTask(b, len(in))
+		}},
+	)
 }
