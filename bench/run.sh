@@ -7,6 +7,7 @@
 #   QUICK=1 ./run.sh                 # smoke run: 2 rounds, short benchtime, into results/quick/
 #   BENCH="FanOut Limit" ./run.sh    # some families only
 #   ROUNDS=6 BENCHTIME=2s OUT=/tmp/r ./run.sh
+#   REF=HEAD ./run.sh                # measure a commit, not the working tree
 #
 # Families: FanOut OneTask Limit Nested Spawn LastFails ErrorString Semaphore
 # Streams MapLimit. Needs only Go: benchstat is a tool of this module (go.mod
@@ -22,6 +23,9 @@
 # each family alternates (BENCH_ORDER=reverse on even rounds), so that no
 # implementation always runs first or last. The test binary also warms the
 # runtime's goroutine pool (200k goroutines) before the first benchmark.
+# With REF set, the binary is built from that commit (git archive into a
+# temporary directory), so that what was measured is exactly a commit even
+# while the working tree is being edited.
 #
 # Writes, under OUT (default results/):
 #   raw.txt      every round's output, with a header saying what was measured
@@ -65,9 +69,11 @@ trap 'rm -rf "$tmp"' EXIT
 {
 	echo "# leash scaling suite (issue 14), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "# $(go version); $(nproc 2>/dev/null || echo '?') CPUs; GOMAXPROCS=${GOMAXPROCS:-default}"
-	if commit=$(git rev-parse HEAD 2>/dev/null); then
+	if [ -n "${REF:-}" ]; then
+		echo "# commit $(git rev-parse "$REF^{commit}") ($REF, built from git archive)"
+	elif commit=$(git rev-parse HEAD 2>/dev/null); then
 		changed=$(git status --porcelain -- .. ':(exclude)../bench' 2>/dev/null | awk '{print $2}' | tr '\n' ' ')
-		echo "# commit $commit"
+		echo "# commit $commit (working tree)"
 		if [ -n "$changed" ]; then
 			echo "# not committed at build time (outside bench/): $changed"
 			if ! git diff --quiet HEAD -- .. ':(exclude)../bench'; then
@@ -79,7 +85,13 @@ trap 'rm -rf "$tmp"' EXIT
 } >"$tmp/header"
 
 echo "==> building the benchmark binary"
-go test -c -o "$tmp/bench.test" .
+if [ -n "${REF:-}" ]; then
+	mkdir "$tmp/src"
+	(cd "$(git rev-parse --show-toplevel)" && git archive --format=tar "$REF") | tar -x -C "$tmp/src"
+	(cd "$tmp/src/$(git rev-parse --show-prefix)" && go test -c -o "$tmp/bench.test" .)
+else
+	go test -c -o "$tmp/bench.test" .
+fi
 : >"$raw"
 cat "$tmp/header" >>"$raw"
 
