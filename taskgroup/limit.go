@@ -1,6 +1,9 @@
 package taskgroup
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // slots bound how many of a limited group's tasks run at once (TG8).
 //
@@ -59,6 +62,12 @@ func (s *slots) start(g *Group, j job, try bool) bool {
 	}
 	w := s.enqueue(j)
 	s.mu.Unlock()
+	if w.spin() {
+		s.mu.Lock()
+		s.recycle(w)
+		s.mu.Unlock()
+		return true
+	}
 	select {
 	case <-w.ready:
 	case <-g.ctx.Done():
@@ -142,6 +151,24 @@ func (s *slots) put(g *Group) *slotWaiter {
 	s.remove(w)
 	g.wg.Add(1)
 	return w
+}
+
+// spin gives the running tasks a moment to end before the Go call parks:
+// with short tasks a slot is often handed over within a few yields, and a
+// yield costs less than parking and being woken. It reports whether w was
+// taken meanwhile. Each yield lets the scheduler run others, so it is no
+// busy wait, and a Go in a testing/synctest bubble still ends in a durable
+// wait (ALL1).
+func (w *slotWaiter) spin() bool {
+	for range 3 {
+		runtime.Gosched()
+		select {
+		case <-w.ready:
+			return true
+		default:
+		}
+	}
+	return false
 }
 
 func (s *slots) enqueue(j job) *slotWaiter {
