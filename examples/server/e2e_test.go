@@ -26,8 +26,10 @@ import (
 
 // The end-to-end tests build this program, start it as a process of its own
 // on a loopback port, and drive it with a real HTTP client over real time.
-// Every wait is bounded by a deadline; the only sleeps are polling steps of
-// a few milliseconds.
+// Every wait is for an event, bounded by a deadline: a string in the
+// process's output, read through its pipes as it arrives; its exit, from
+// cmd.Wait; an HTTP response; a number of requests completed. None sleeps
+// or polls.
 //
 // They run once per `go test`, not under -race: the race stage repeats the
 // package with -count and -cpu, and the server they test is a separate
@@ -36,7 +38,6 @@ import (
 const (
 	startDeadline = 10 * time.Second // from exec to "listening on"
 	exitDeadline  = 10 * time.Second // from the last signal to the process's exit
-	pollStep      = 5 * time.Millisecond
 )
 
 var build struct {
@@ -77,30 +78,76 @@ func removeBuild() {
 	}
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// An output collects what a program writes to one stream while the test
+// reads it, and wakes the test waiting for a string in it at each write.
+// As a process's Stdout or Stderr, it is written by exec's copy from the
+// pipe the process writes to, as the bytes arrive.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed at the next write; nil until someone waits
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, err := o.buf.Write(p)
+	if o.written != nil {
+		close(o.written)
+		o.written = nil
+	}
+	return n, err
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// next returns what was written so far and a channel closed at the next
+// write.
+func (o *output) next() (string, <-chan struct{}) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.written == nil {
+		o.written = make(chan struct{})
+	}
+	return o.buf.String(), o.written
+}
+
+// waitOutput waits until stdout or stderr contains s: it looks again at
+// each write to either, and gives up when ended is closed (the program
+// ended, its output complete) or after within.
+func waitOutput(t *testing.T, stdout, stderr *output, ended <-chan struct{}, s string, within time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		out, outWritten := stdout.next()
+		errs, errWritten := stderr.next()
+		if strings.Contains(out, s) || strings.Contains(errs, s) {
+			return
+		}
+		select {
+		case <-outWritten:
+		case <-errWritten:
+		case <-ended:
+			require.True(t, strings.Contains(stdout.String(), s) || strings.Contains(stderr.String(), s),
+				"the server ended without writing %q", s)
+			return
+		case <-timer.C:
+			require.FailNow(t, "no output", "no %q within %v", s, within)
+		}
+	}
 }
 
 // A proc is the server running as a process.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr output
 	base           string        // http://127.0.0.1:port
-	exited         chan struct{} // closed once the process has exited
+	exited         chan struct{} // closed once the process has exited and its output is read
 	exitedAt       time.Time
 }
 
@@ -114,18 +161,20 @@ func startServer(t *testing.T, args ...string) *proc {
 	p.cmd = exec.Command(serverBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	require.NoError(t, p.cmd.Start())
-	go func() { // the test's own helper: it ends when the process does
-		_ = p.cmd.Wait()
+	g := taskgroup.New(context.Background(), taskgroup.WithName("server-process"))
+	g.GoNamed("wait", func(context.Context) error { // ends when the process does
+		_ = p.cmd.Wait() // a status other than 0 is an error; the tests read ProcessState
 		p.exitedAt = time.Now()
 		close(p.exited)
-	}()
+		return nil
+	})
 	t.Cleanup(func() {
 		select {
 		case <-p.exited:
 		default:
 			_ = p.cmd.Process.Kill()
-			<-p.exited
 		}
+		require.NoError(t, g.Wait())
 		if t.Failed() {
 			t.Logf("server stdout:\n%s\nserver stderr:\n%s", p.stdout.String(), p.stderr.String())
 		}
@@ -135,20 +184,11 @@ func startServer(t *testing.T, args ...string) *proc {
 	return p
 }
 
-// waitFor polls the process's output until it contains s.
+// waitFor waits until the process's stdout or stderr contains s, at most
+// within.
 func (p *proc) waitFor(t *testing.T, s string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !strings.Contains(p.stdout.String()+p.stderr.String(), s) {
-		select {
-		case <-p.exited:
-			require.Contains(t, p.stdout.String()+p.stderr.String(), s, "the server exited")
-			return
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "no %q within %v", s, within)
-		time.Sleep(pollStep)
-	}
+	waitOutput(t, &p.stdout, &p.stderr, p.exited, s, within)
 }
 
 func (p *proc) signal(t *testing.T, sig syscall.Signal) time.Time {
@@ -316,8 +356,12 @@ func TestE2E_SV3_SIGTERMUnderLoadDrainsEveryAcceptedRequestAndItsAudit(t *testin
 	}
 }
 
-// stuck starts the server with -debug and a request to /legacy, and waits
-// until the legacy task runs.
+// legacySlow is the slow-task report (OB7) of the task that /legacy starts:
+// it is logged a second after the task started, which it never ends.
+const legacySlow = `msg="taskgroup: task is slow" group=request task=legacy-report`
+
+// stuck starts the server with -debug and sends a request to /legacy. The
+// caller knows the legacy task runs once the server logs legacySlow.
 func stuck(t *testing.T, drain time.Duration) (*proc, func()) {
 	t.Helper()
 	p := startServer(t, "-debug", "-drain", drain.String())
@@ -331,29 +375,16 @@ func stuck(t *testing.T, drain time.Duration) (*proc, func()) {
 		}
 		return nil
 	})
-	deadline := time.Now().Add(startDeadline)
-	for {
-		resp, err := http.Get(p.base + "/debug/taskgroups")
-		require.NoError(t, err)
-		tree, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.NoError(t, err)
-		if bytes.Contains(tree, []byte(`task "legacy-report"`)) {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the legacy task did not start")
-		time.Sleep(pollStep)
-	}
-	http.DefaultClient.CloseIdleConnections()
 	return p, func() { require.NoError(t, g.Wait()) }
 }
 
 func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 	const drain = time.Second
 	p, done := stuck(t, drain)
-	// SV6 on the way: /legacy-call gives up on the same client after 500ms,
-	// and the calls it abandons keep their permits: after two, the third
-	// finds none and does not call the client.
+	// SV6 on the way, while the legacy task starts: /legacy-call gives up on
+	// the same client after 500ms, and the calls it abandons keep their
+	// permits: after two, the third finds none and does not call the client.
+	// The legacy task holds no such permit.
 	for i, held := range []string{"1 of 2", "2 of 2", "2 of 2"} {
 		resp, err := http.Get(p.base + "/legacy-call")
 		require.NoError(t, err)
@@ -364,6 +395,7 @@ func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 		require.Contains(t, string(body), "legacy calls stuck: "+held+" permits held", "call %d", i)
 	}
 	http.DefaultClient.CloseIdleConnections()
+	p.waitFor(t, legacySlow, startDeadline) // the legacy task runs: logged by now, a second after it started
 	termAt := p.signal(t, syscall.SIGTERM)
 	code := p.exit(t)
 	done()
@@ -383,7 +415,7 @@ func TestE2E_SV3_StuckHandlerDrainGivesUpAtItsBoundAndNamesIt(t *testing.T) {
 func TestE2E_SV3_SecondSIGTERMEndsTheDrainAtOnce(t *testing.T) {
 	const drain = time.Minute
 	p, done := stuck(t, drain)
-	p.waitFor(t, `msg="taskgroup: task is slow" group=request task=legacy-report`, startDeadline) // OB7, before any signal
+	p.waitFor(t, legacySlow, startDeadline) // OB7, before any signal
 	p.signal(t, syscall.SIGTERM)
 	p.waitFor(t, "service: shutting down", exitDeadline)
 	secondAt := p.signal(t, syscall.SIGTERM)

@@ -61,6 +61,12 @@ type config struct {
 	drain time.Duration
 	debug bool
 	audit string // a file to append audit records to; "" for none
+
+	// onWork, if set, is called as each /work request starts its work, once
+	// it is past the shutdown's check: a shutdown that begins next lets the
+	// request complete rather than reject it. No flag sets it; a program
+	// embedding the server, or a test, can count requests in flight with it.
+	onWork func()
 }
 
 // run runs the server until it is told to stop, and returns the exit status.

@@ -166,6 +166,9 @@ func (s *server) work(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	if s.cfg.onWork != nil {
+		s.cfg.onWork()
+	}
 	d := 50 * time.Millisecond
 	if ms, err := strconv.Atoi(r.URL.Query().Get("ms")); err == nil && ms >= 0 && ms <= 10_000 {
 		d = time.Duration(ms) * time.Millisecond
