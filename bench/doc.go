@@ -7,7 +7,8 @@
 // LastFails, ErrorString, Semaphore, Streams, MapLimit) runs every
 // implementation as a sub-benchmark impl=leash, impl=errgroup, impl=conc,
 // impl=floor... of one family. run.sh runs it in interleaved rounds and writes
-// benchstat tables (results/latest.txt) and the fan-out curve
+// benchstat tables and ratios paired by round (results/latest.txt,
+// results/ratios.md; cmd/ratios) and the fan-out curve
 // (results/scaling.svg, results/scaling.md):
 //
 //	./run.sh                       # every family, 8 rounds

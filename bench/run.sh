@@ -8,6 +8,7 @@
 #   BENCH="FanOut Limit" ./run.sh    # some families only
 #   ROUNDS=6 BENCHTIME=2s OUT=/tmp/r ./run.sh
 #   REF=HEAD ./run.sh                # measure a commit, not the working tree
+#   REPORT_ONLY=1 ./run.sh           # only redo the tables and the plot from OUT/raw.txt
 #
 # Families: FanOut OneTask Limit Nested Spawn LastFails ErrorString Semaphore
 # Streams MapLimit. Needs only Go: benchstat is a tool of this module (go.mod
@@ -29,7 +30,10 @@
 #
 # Writes, under OUT (default results/):
 #   raw.txt      every round's output, with a header saying what was measured
-#   latest.txt   the header and benchstat tables: leash against each peer
+#   ratios.md    leash's time against each peer, paired by round (cmd/ratios):
+#                median ratio, range, exact signed-rank p, allocs/op
+#   latest.txt   the header, ratios.md, then benchstat tables: leash against
+#                each peer (unpaired: a round's noise widens their ± and p)
 #   scaling.svg  FanOut: ns per task against N, one line per implementation
 #   scaling.md   the same medians as a markdown table, with leash's ratios
 set -euo pipefail
@@ -65,53 +69,67 @@ start=$(date +%s)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# What is measured: the commit, and what in the library differs from it.
-{
-	echo "# leash scaling suite (issue 14), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# $(go version); $(nproc 2>/dev/null || echo '?') CPUs; GOMAXPROCS=${GOMAXPROCS:-default}"
-	if [ -n "${REF:-}" ]; then
-		echo "# commit $(git rev-parse "$REF^{commit}") ($REF, built from git archive)"
-	elif commit=$(git rev-parse HEAD 2>/dev/null); then
-		changed=$(git status --porcelain -- .. ':(exclude)../bench' 2>/dev/null | awk '{print $2}' | tr '\n' ' ')
-		echo "# commit $commit (working tree)"
-		if [ -n "$changed" ]; then
-			echo "# not committed at build time (outside bench/): $changed"
-			if ! git diff --quiet HEAD -- .. ':(exclude)../bench'; then
-				echo "# sha256 of git diff HEAD outside bench/: $(git diff HEAD -- .. ':(exclude)../bench' | sha256sum | cut -c1-16)"
+if [ "${REPORT_ONLY:-}" = 1 ]; then
+	[ -s "$raw" ] || {
+		echo "run.sh: REPORT_ONLY=1 needs $raw" >&2
+		exit 2
+	}
+	rounds=$(grep -c '^# round ' "$raw" || true)
+else
+	# What is measured: the commit, and what in the library differs from it.
+	{
+		echo "# leash scaling suite (issue 14), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "# $(go version); $(nproc 2>/dev/null || echo '?') CPUs; GOMAXPROCS=${GOMAXPROCS:-default}"
+		if [ -n "${REF:-}" ]; then
+			echo "# commit $(git rev-parse "$REF^{commit}") ($REF, built from git archive)"
+		elif commit=$(git rev-parse HEAD 2>/dev/null); then
+			changed=$(git status --porcelain -- .. ':(exclude)../bench' 2>/dev/null | awk '{print $2}' | tr '\n' ' ')
+			echo "# commit $commit (working tree)"
+			if [ -n "$changed" ]; then
+				echo "# not committed at build time (outside bench/): $changed"
+				if ! git diff --quiet HEAD -- .. ':(exclude)../bench'; then
+					echo "# sha256 of git diff HEAD outside bench/: $(git diff HEAD -- .. ':(exclude)../bench' | sha256sum | cut -c1-16)"
+				fi
 			fi
 		fi
-	fi
-	echo "# rounds=$rounds benchtime=$benchtime families: $families"
-} >"$tmp/header"
+		echo "# rounds=$rounds benchtime=$benchtime families: $families"
+	} >"$tmp/header"
 
-echo "==> building the benchmark binary"
-if [ -n "${REF:-}" ]; then
-	mkdir "$tmp/src"
-	(cd "$(git rev-parse --show-toplevel)" && git archive --format=tar "$REF") | tar -x -C "$tmp/src"
-	(cd "$tmp/src/$(git rev-parse --show-prefix)" && go test -c -o "$tmp/bench.test" .)
-else
-	go test -c -o "$tmp/bench.test" .
+	echo "==> building the benchmark binary"
+	if [ -n "${REF:-}" ]; then
+		mkdir "$tmp/src"
+		(cd "$(git rev-parse --show-toplevel)" && git archive --format=tar "$REF") | tar -x -C "$tmp/src"
+		(cd "$tmp/src/$(git rev-parse --show-prefix)" && go test -c -o "$tmp/bench.test" .)
+	else
+		go test -c -o "$tmp/bench.test" .
+	fi
+	: >"$raw"
+	cat "$tmp/header" >>"$raw"
+
+	for r in $(seq 1 "$rounds"); do
+		order=forward
+		if [ $((r % 2)) = 0 ]; then
+			order=reverse
+		fi
+		t0=$(date +%s)
+		echo "==> round $r of $rounds (implementations $order, family order shuffled with seed $r)"
+		echo "# round $r, implementations $order" >>"$raw"
+		BENCH_ORDER=$order "$tmp/bench.test" -test.run '^$' -test.bench "$pattern" -test.count=1 \
+			-test.benchtime="$benchtime" -test.shuffle="$r" >"$tmp/round.txt" 2>&1 || {
+			cat "$tmp/round.txt" >&2
+			echo "run.sh: round $r failed" >&2
+			exit 1
+		}
+		cat "$tmp/round.txt" >>"$raw"
+		echo "<== round $r: $(($(date +%s) - t0)) s"
+	done
 fi
-: >"$raw"
-cat "$tmp/header" >>"$raw"
-
-for r in $(seq 1 "$rounds"); do
-	order=forward
-	if [ $((r % 2)) = 0 ]; then
-		order=reverse
-	fi
-	t0=$(date +%s)
-	echo "==> round $r of $rounds (implementations $order, family order shuffled with seed $r)"
-	echo "# round $r, implementations $order" >>"$raw"
-	BENCH_ORDER=$order "$tmp/bench.test" -test.run '^$' -test.bench "$pattern" -test.count=1 \
-		-test.benchtime="$benchtime" -test.shuffle="$r" >"$tmp/round.txt" 2>&1 || {
-		cat "$tmp/round.txt" >&2
-		echo "run.sh: round $r failed" >&2
-		exit 1
-	}
-	cat "$tmp/round.txt" >>"$raw"
-	echo "<== round $r: $(($(date +%s) - t0)) s"
-done
+# The header: the lines before the first round.
+sed -n '/^# round /q;/^# /p' "$raw" >"$tmp/header"
+benchtime=$(sed -n 's/^# rounds=[0-9]* benchtime=\([^ ]*\).*/\1/p' "$tmp/header")
+if [ "${REPORT_ONLY:-}" = 1 ] && [ -z "${BENCH:-}" ]; then
+	families=$(sed -n 's/^# rounds=.* families: //p' "$tmp/header")
+fi
 
 # benchstat: one set of tables per peer, over the families (or the rows of
 # a family, Family:key=value) that have it, with the peer as the base column,
@@ -127,9 +145,14 @@ peer_rows() {
 	join) echo "ErrorString" ;;
 	esac
 }
+go run ./cmd/ratios -order "$(echo $all | tr ' ' ',')" "$raw" >"$out/ratios.md"
 {
 	cat "$tmp/header"
 	echo "# raw results: raw.txt; every implementation side by side: go tool benchstat -col /impl raw.txt"
+	echo
+	echo "################ leash against each peer, paired by round (ratios.md; cmd/ratios)"
+	echo
+	cat "$out/ratios.md"
 	for peer in errgroup conc conc-map floor xsync join; do
 		sel=""
 		for row in $(peer_rows $peer); do
