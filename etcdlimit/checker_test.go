@@ -34,6 +34,8 @@ type logs struct {
 	lostWhy []string
 	// errorWhy counts the Acquire errors by message, run of digits elided.
 	errorWhy map[string]int
+	// leaseEnds are the times the leases of each process ended (D lines).
+	leaseEnds map[int][]int64
 }
 
 func readLogs(t *testing.T, files []string) logs {
@@ -41,6 +43,7 @@ func readLogs(t *testing.T, files []string) logs {
 	var lg logs
 	lg.byProc = make(map[int]int)
 	lg.errorWhy = make(map[string]int)
+	lg.leaseEnds = make(map[int][]int64)
 	index := make(map[int64]int) // token -> holds index
 	for _, name := range files {
 		f, err := os.Open(name)
@@ -77,6 +80,8 @@ func readLogs(t *testing.T, files []string) logs {
 				}
 			case "F":
 				lg.fenced++
+			case "D":
+				lg.leaseEnds[int(n(1))] = append(lg.leaseEnds[int(n(1))], n(2))
 			case "E":
 				lg.errors++
 				lg.errorWhy[digits.ReplaceAllString(strings.Join(fs[3:], " "), "N")]++
@@ -97,6 +102,17 @@ func (lg logs) after(t int64) map[int]int {
 		}
 	}
 	return m
+}
+
+// leasesEndedAfter reports whether each of procs saw a lease of its own end
+// after t.
+func (lg logs) leasesEndedAfter(t int64, procs int) bool {
+	for p := range procs {
+		if !slices.ContainsFunc(lg.leaseEnds[p], func(at int64) bool { return at > t }) {
+			return false
+		}
+	}
+	return true
 }
 
 func (lg logs) lost() int {

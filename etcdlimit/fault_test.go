@@ -3,10 +3,12 @@ package etcdlimit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,7 +23,8 @@ import (
 // share one limit on a real etcd while a fault is injected; the checker
 // (checker_test.go) then proves from their logs that the holders never held
 // more than the capacity. Each test is bounded: workers stop by themselves
-// after workerLife, and every wait has a deadline.
+// after workerLife, and every wait has a deadline. No wait sleeps: each is
+// woken by an event (a log written, a watch on etcd, a process exit).
 //
 // The lease-expiry window checked is 0: a holder's Lease context ends (3/4
 // TTL after the last acknowledged keep-alive) before the server may expire
@@ -34,11 +37,12 @@ const (
 
 // fleet is the worker processes of one test.
 type fleet struct {
-	t     *testing.T
-	cmds  []*exec.Cmd
-	done  []chan struct{}
-	logs  []string
-	stops map[int]int64 // worker -> time it was killed
+	t       *testing.T
+	cmds    []*exec.Cmd
+	done    []chan struct{}
+	logs    []string
+	stops   map[int]int64 // worker -> time it was killed
+	written *os.File      // inotify: readable once a log was written to
 }
 
 func startFleet(t *testing.T, base workerConfig, cfgs ...func(*workerConfig)) *fleet {
@@ -48,6 +52,12 @@ func startFleet(t *testing.T, base workerConfig, cfgs ...func(*workerConfig)) *f
 	}
 	dir := t.TempDir()
 	f := &fleet{t: t, stops: make(map[int]int64)}
+	fd, err := syscall.InotifyInit1(syscall.IN_NONBLOCK | syscall.IN_CLOEXEC)
+	require.NoError(t, err)
+	f.written = os.NewFile(uintptr(fd), "inotify") // non-blocking: read deadlines work
+	t.Cleanup(func() { f.written.Close() })
+	_, err = syscall.InotifyAddWatch(fd, dir, syscall.IN_MODIFY)
+	require.NoError(t, err)
 	for i, set := range cfgs {
 		cfg := base
 		cfg.ID = i
@@ -98,20 +108,61 @@ func grouped(cfg *workerConfig) { cfg.Group = true }
 
 func (f *fleet) read() logs { return readLogs(f.t, f.logs) }
 
-// waitLogs polls the logs until cond holds, for at most limit.
+// waitLogs reads the logs until cond holds, again each time a worker has
+// written to its log, for at most limit. A write between a read and the
+// wait is not missed: inotify keeps its event until it is read.
 func (f *fleet) waitLogs(what string, limit time.Duration, cond func(logs) bool) logs {
 	f.t.Helper()
-	deadline := time.Now().Add(limit)
+	require.NoError(f.t, f.written.SetReadDeadline(time.Now().Add(limit)))
+	events := make([]byte, 64<<10)
 	for {
 		lg := f.read()
 		if cond(lg) {
 			return lg
 		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("waited %v for %s; grants per worker: %v, errors %d", limit, what, lg.byProc, lg.errors)
+		if _, err := f.written.Read(events); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				f.t.Fatalf("waited %v for %s; grants per worker: %v, errors %d", limit, what, lg.byProc, lg.errors)
+			}
+			f.t.Fatalf("waiting for %s: reading inotify: %v", what, err)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitDeleted waits until none of the keys under prefix whose create
+// revisions are tokens is left, watching their deletion, until ctx is done.
+// It returns how many are left.
+func waitDeleted(t *testing.T, ctx context.Context, c *clientv3.Client, prefix string, tokens []int64) int {
+	t.Helper()
+	resp, err := c.Get(ctx, prefix, clientv3.WithPrefix())
+	if ctx.Err() != nil {
+		return len(tokens)
+	}
+	require.NoError(t, err)
+	left := make(map[string]bool)
+	for _, kv := range resp.Kvs {
+		if slices.Contains(tokens, kv.CreateRevision) {
+			left[string(kv.Key)] = true
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	deletes := c.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1), clientv3.WithFilterPut())
+	for len(left) > 0 {
+		select {
+		case wr, ok := <-deletes:
+			if !ok || wr.Canceled {
+				require.Error(t, ctx.Err(), "the watch ended: %v", wr.Err())
+				return len(left)
+			}
+			for _, ev := range wr.Events {
+				delete(left, string(ev.Kv.Key))
+			}
+		case <-ctx.Done():
+			return len(left)
+		}
+	}
+	return 0
 }
 
 // kill SIGKILLs worker i and notes when.
@@ -187,26 +238,10 @@ func TestFault_LIM3_KilledHolderPermitsReturnAfterTTL(t *testing.T) {
 	// the server's expiry check, every 500ms, and a margin for a busy
 	// machine).
 	bound := faultTTL + 2*time.Second
-	deadline := time.Now().Add(bound)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := c.Get(ctx, "lim3/queue/", clientv3.WithPrefix())
-		cancel()
-		require.NoError(t, err)
-		left := 0
-		for _, kv := range resp.Kvs {
-			for _, tok := range tokens {
-				if kv.CreateRevision == tok {
-					left++
-				}
-			}
-		}
-		if left == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the killed holder's %d keys are still there %v after SIGKILL", left, bound)
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	left := waitDeleted(t, ctx, c, "lim3/queue/", tokens)
+	cancel()
+	require.Zero(t, left, "the killed holder's %d keys are still there %v after SIGKILL", left, bound)
 	returned := now()
 	t.Logf("LIM3 killed holder's %d grants returned %v after SIGKILL (TTL %v)", len(tokens), time.Duration(returned-killed).Round(time.Millisecond), faultTTL)
 	f.waitLogs("the others to go on", 30*time.Second, func(lg logs) bool {
@@ -229,9 +264,15 @@ func TestFault_LIM3_PausedServerEndsLeasesThenRecovers(t *testing.T) {
 		// and sees its lease end.
 		return len(lg.holds) >= 6 && len(openHolds(lg, 0))+len(openHolds(lg, 1)) > 0
 	})
-	m.Pause()
+	m.Pause(t)
 	paused := now()
-	time.Sleep(faultTTL + 1500*time.Millisecond) // past the TTL, bounded
+	// The server stays paused until every worker has seen its lease end
+	// (3/4 TTL after its last acknowledged keep-alive, before the server
+	// may expire it): by then every holder at the pause has been told to
+	// stop, and every waiter to give up.
+	f.waitLogs("every worker's lease to end", 10*time.Second, func(lg logs) bool {
+		return lg.leasesEndedAfter(paused, len(f.cmds))
+	})
 	m.Resume()
 	resumed := now()
 	t.Logf("LIM3 server paused with SIGSTOP for %v", time.Duration(resumed-paused).Round(time.Millisecond))

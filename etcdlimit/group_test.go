@@ -2,7 +2,8 @@ package etcdlimit_test
 
 import (
 	"context"
-	"sync/atomic"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,21 +17,43 @@ import (
 
 func TestGroup_LIM1_GroupsInTwoProcessesShareTheLimit(t *testing.T) {
 	const capacity, tasks = 2, 8
-	var running, peak, ran atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// A task holds its permit until the limit is full (or every task has
+	// started, for the last ones): the others queue meanwhile, and a task
+	// let through beyond the capacity would be seen running beside them.
+	var (
+		mu                 sync.Mutex
+		changed            = make(chan struct{}) // closed and replaced at every start
+		running, peak, ran int64
+	)
 	task := func(ctx context.Context) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		mu.Lock()
+		defer mu.Unlock()
+		running++
+		defer func() { running-- }()
+		peak = max(peak, running)
+		ran++
+		close(changed)
+		changed = make(chan struct{})
+		for running < capacity && ran < 2*tasks {
+			ch := changed
+			mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				mu.Lock()
+				return fmt.Errorf("a task held its permit alone: %w", context.Cause(ctx))
+			}
+			mu.Lock()
 		}
-		ran.Add(1)
-		time.Sleep(5 * time.Millisecond) // hold the permit a moment
 		return nil
 	}
 	done := make(chan error, 2)
 	for range 2 { // two Semaphores on two clients: two processes, as etcd sees it
 		s := newSem(t, "lim", capacity)
 		go func() {
-			g := taskgroup.New(context.Background(), taskgroup.WithLimiter(s))
+			g := taskgroup.New(ctx, taskgroup.WithLimiter(s))
 			for range tasks {
 				g.Go(task)
 			}
@@ -45,8 +68,10 @@ func TestGroup_LIM1_GroupsInTwoProcessesShareTheLimit(t *testing.T) {
 			t.Fatal("the groups did not finish within 30s")
 		}
 	}
-	require.Equal(t, int64(2*tasks), ran.Load())
-	require.LessOrEqual(t, peak.Load(), int64(capacity))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, int64(2*tasks), ran)
+	require.LessOrEqual(t, peak, int64(capacity))
 }
 
 func TestGroup_LIM1_LostLeaseCancelsItsTasksWithErrLeaseLost(t *testing.T) {
@@ -87,7 +112,7 @@ func TestCall_SV6_AnAbandonedCallKeepsItsSharedPermitUntilItReturns(t *testing.T
 	// can start another stuck call.
 	require.False(t, other.TryAcquire(1))
 	close(stuck)
-	waitFor(t, "the permit to return once the call returned", func() bool { return stats(t, s).InUse == 0 })
+	waitFor(t, "the permit to return once the call returned", watcher, t.Name()+"/", func() bool { return stats(t, s).InUse == 0 })
 	require.True(t, other.TryAcquire(1))
 	other.Release(1)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/leash-go/leash/etcdlimit/internal/etcdtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/goleak"
 )
 
@@ -14,6 +15,9 @@ var server *etcdtest.Member
 
 // endpoints are server's client URLs, for the Examples.
 var endpoints []string
+
+// watcher is a client of server for the tests' own reads and watches.
+var watcher *clientv3.Client
 
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) != "" {
@@ -31,5 +35,6 @@ func (w withServer) Run() int {
 	defer mt.Close()
 	server = etcdtest.Start(mt)
 	endpoints = etcdtest.Endpoints(server)
+	watcher = etcdtest.Client(mt, server)
 	return w.m.Run()
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // The tests in this file run against one real etcd server (server, started
-// by TestMain), each test under its own prefix. Waits on etcd use real time, so every one is bounded by a
-// deadline (waitFor) and none asserts speed.
+// by TestMain), each test under its own prefix. Waits on etcd use real time:
+// none sleeps, each waits for an event (a watch, a channel) and is bounded
+// by a deadline, and none asserts speed.
 
 const testTTL = 5 * time.Second
 
@@ -31,15 +32,39 @@ func newSem(t *testing.T, prefix string, capacity int64) *etcdlimit.Semaphore {
 	return s
 }
 
-// waitFor polls cond every few milliseconds for at most 10s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor waits, at most 10s, until cond holds. cond reads etcd under
+// prefix; it is checked once, then again at every change a watch on c
+// reports there, from the revision read before the first check: no change
+// can slip between a check and the watch.
+func waitFor(t *testing.T, what string, c *clientv3.Client, prefix string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := c.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	require.NoError(t, err, "waiting for %s", what)
+	events := c.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %s", what)
+		select {
+		case wr, ok := <-events:
+			if ok && !wr.Canceled {
+				continue
+			}
+			if ctx.Err() == nil {
+				t.Fatalf("waiting for %s: the watch ended: %v", what, wr.Err())
+			}
+		case <-ctx.Done():
 		}
-		time.Sleep(5 * time.Millisecond)
+		t.Fatalf("waited 10s for %s", what)
+	}
+}
+
+// await waits, at most 10s, for ch to be closed.
+func await(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10s for %s", what)
 	}
 }
 
@@ -52,10 +77,18 @@ func stats(t *testing.T, s *etcdlimit.Semaphore) etcdlimit.Stats {
 	return st
 }
 
-// waitWaiters waits until n Acquire calls are queued behind the holders.
+// waitWaiters waits until n Acquire calls are queued behind the holders of
+// s, made by newSem.
 func waitWaiters(t *testing.T, s *etcdlimit.Semaphore, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d waiters", n), func() bool { return stats(t, s).Waiters == n })
+	waitWaitersOn(t, watcher, t.Name()+"/", s, n)
+}
+
+// waitWaitersOn is waitWaiters for a Semaphore under prefix on the server c
+// talks to.
+func waitWaitersOn(t *testing.T, c *clientv3.Client, prefix string, s *etcdlimit.Semaphore, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d waiters", n), c, prefix, func() bool { return stats(t, s).Waiters == n })
 }
 
 type result struct {
@@ -369,22 +402,45 @@ func TestLease_LIM2_LostLeaseEndsWithErrLeaseLostAndANewLeaseServes(t *testing.T
 func TestAcquire_SEM2_GrantAndCancelRaceLosesNoPermit(t *testing.T) {
 	s, other := newSem(t, "lim", 1), newSem(t, "lim", 1)
 	bg := context.Background()
+	queue := t.Name() + "/lim/queue/"
 	granted, cancelled := 0, 0
 	for i := range 20 {
 		require.NoError(t, s.Acquire(bg, 1))
 		ctx, cancel := context.WithCancel(bg)
 		ch := acquireAsync(ctx, other, 1)
 		waitWaiters(t, s, 1)
-		released := make(chan struct{})
+		// The first deletion in the queue from now on is the release's.
+		wctx, wcancel := context.WithTimeout(bg, 10*time.Second)
+		resp, err := watcher.Get(wctx, queue, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		require.NoError(t, err)
+		deletes := watcher.Watch(wctx, queue, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1), clientv3.WithFilterPut())
+		begun, released := make(chan struct{}), make(chan struct{})
 		go func() {
+			close(begun)
 			s.Release(1)
 			close(released)
 		}()
-		// Cancel 0-4ms into the release's round trip, so that either side
-		// can win.
-		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		// Cancel at one of four points of the release's round trip, so that
+		// either side can win: at once; once Release has begun; once etcd
+		// has deleted the holder's key (this test's watch hears of it as the
+		// waiter's does); once Release has returned.
+		switch i % 4 {
+		case 1:
+			await(t, "the release to begin", begun)
+		case 2:
+			select {
+			case wr := <-deletes:
+				require.NoError(t, wr.Err())
+				require.NotEmpty(t, wr.Events, "the release's deletion")
+			case <-wctx.Done():
+				t.Fatal("waited 10s for the release's deletion")
+			}
+		case 3:
+			await(t, "Release to return", released)
+		}
 		cancel()
-		<-released
+		wcancel()
+		await(t, "Release to return", released)
 		r := recv(t, ch)
 		if r.err == nil {
 			granted++
@@ -417,9 +473,10 @@ func TestAcquire_SEM2_CancelledWhileEtcdPausedReturnsByTheLeaseDeadline(t *testi
 	require.NoError(t, holder.Acquire(context.Background(), 1))
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := acquireAsync(ctx, waiter, 1)
-	waitWaiters(t, holder, 1)
+	c := etcdtest.Client(t, m)
+	waitWaitersOn(t, c, "lim/", holder, 1)
 	lease := waiter.Lease()
-	m.Pause()
+	m.Pause(t)
 	defer m.Resume()
 	cancel()
 	start := time.Now()
@@ -433,7 +490,7 @@ func TestAcquire_SEM2_CancelledWhileEtcdPausedReturnsByTheLeaseDeadline(t *testi
 	t.Logf("Acquire returned %v after cancel, with etcd paused", took.Round(time.Millisecond))
 	m.Resume()
 	// Once the server runs again the key goes, and the limit serves again.
-	waitFor(t, "the abandoned waiter key to go", func() bool { return stats(t, holder).Waiters == 0 })
+	waitFor(t, "the abandoned waiter key to go", c, "lim/", func() bool { return stats(t, holder).Waiters == 0 })
 	// The holder's lease ran out during the pause too: its permit returns.
 	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer acancel()

@@ -51,6 +51,8 @@ type workerConfig struct {
 //	L id token t cause    the grant's lease ended while held; the task stopped
 //	F id token t          a fenced write was refused while the grant seemed held
 //	E id t error          an Acquire failed
+//	D id t cause          a lease of the worker's Semaphore ended (written when
+//	                      its Lease context was seen done)
 type recorder struct {
 	f  *os.File
 	id int
@@ -100,6 +102,8 @@ func runWorker(cfg workerConfig) error {
 		return err
 	}
 	defer s.Close()
+	ended := watchLeases(ctx, s, rec)
+	defer ended()
 	var n atomic.Int64
 	for ctx.Err() == nil {
 		var opts []taskgroup.Option
@@ -127,6 +131,29 @@ func runWorker(cfg workerConfig) error {
 		}
 	}
 	return nil
+}
+
+// watchLeases records a D line whenever a lease of s ends, until the
+// returned function is called; that function returns once it has stopped.
+func watchLeases(ctx context.Context, s *etcdlimit.Semaphore, rec *recorder) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			l := s.Lease() // the lease the next Acquire uses: a new one once it ended
+			select {
+			case <-l.Done():
+				rec.line("D %d %d %q", rec.id, now(), context.Cause(l).Error())
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // groupWork is a task of a group bounded by WithLimiter: it holds the

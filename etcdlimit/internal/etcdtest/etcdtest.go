@@ -17,6 +17,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 // TB is the part of testing.TB that starting a server needs; Main provides
@@ -143,7 +144,11 @@ func (m *Member) start(tb TB, bin, initial string) error {
 	return nil
 }
 
-// ready waits, at most 30s, until a write through every member succeeds.
+// ready waits, at most 30s, until a write through the cluster and a status
+// request to every member succeed. It waits on events, not on a timer: the
+// client holds each request until its connection is ready, and etcd serves
+// client connections only once the member has joined the cluster and seen a
+// leader; a member's exit ends the wait at once.
 func ready(ms []*Member) error {
 	var eps []string
 	for _, m := range ms {
@@ -154,29 +159,40 @@ func ready(ms []*Member) error {
 		return err
 	}
 	defer c.Close()
-	deadline := time.Now().Add(30 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for _, m := range ms {
-		for {
-			select {
-			case <-m.exited:
-				b, _ := os.ReadFile(m.log)
-				return fmt.Errorf("member %s exited at start: %s", m.Name, tail(b))
-			default:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_, err := c.Put(ctx, "etcdtest/ready", m.Name)
-			if err == nil {
-				_, err = c.Status(ctx, m.ClientURL)
-			}
-			cancel()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("member %s not ready after 30s: %v", m.Name, err)
-			}
-			time.Sleep(50 * time.Millisecond)
+		if err := m.serves(ctx, c); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// serves waits until a write through c and a status request to m succeed,
+// until ctx is done or m exits.
+func (m *Member) serves(ctx context.Context, c *clientv3.Client) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-m.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_, err := c.Put(ctx, "etcdtest/ready", m.Name)
+	if err == nil {
+		_, err = c.Status(ctx, m.ClientURL)
+	}
+	select {
+	case <-m.exited:
+		b, _ := os.ReadFile(m.log)
+		return fmt.Errorf("member %s exited at start: %s", m.Name, tail(b))
+	default:
+	}
+	if err != nil {
+		return fmt.Errorf("member %s not ready: %v", m.Name, err)
 	}
 	return nil
 }
@@ -211,8 +227,43 @@ func freePorts(n int) ([]int, error) {
 func (m *Member) Pid() int { return m.cmd.Process.Pid }
 
 // Pause stops the server with SIGSTOP: it keeps its sockets but answers
-// nothing, as a server stalled by its disk or a long GC pause would.
-func (m *Member) Pause() { _ = m.cmd.Process.Signal(syscall.SIGSTOP) }
+// nothing, as a server stalled by its disk or a long GC pause would. It
+// returns once every thread of the server has stopped (the kernel reports
+// the stop to the parent, this process), at most 10s after the signal: on a
+// busy machine the stop can lag the signal, and a request sent in between
+// would still be served.
+func (m *Member) Pause(tb TB) {
+	tb.Helper()
+	if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("etcdtest: pausing %s: %v", m.Name, err)
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		// WSTOPPED alone: the exit stays for cmd.Wait to collect; should the
+		// server die instead, waitid fails with ECHILD once it is reaped.
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, m.Pid(), &info, unix.WSTOPPED, nil)
+			if err != unix.EINTR {
+				stopped <- err
+				return
+			}
+		}
+	}()
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			tb.Fatalf("etcdtest: %s did not stop: %v", m.Name, err)
+		}
+	case <-m.exited:
+		tb.Fatalf("etcdtest: %s exited instead of stopping: %s", m.Name, m.Log())
+	case <-t.C:
+		m.Kill() // ends the waitid
+		tb.Fatalf("etcdtest: %s had not stopped 10s after SIGSTOP", m.Name)
+	}
+}
 
 // Resume undoes Pause with SIGCONT.
 func (m *Member) Resume() { _ = m.cmd.Process.Signal(syscall.SIGCONT) }
