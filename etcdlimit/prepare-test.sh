@@ -14,4 +14,5 @@ if ! command -v etcd >/dev/null && [ -z "${ETCD_BIN:-}" ]; then
 	# none.
 	$sudo systemctl stop etcd 2>/dev/null || true
 fi
-"${ETCD_BIN:-etcd}" --version | head -1
+version=$("${ETCD_BIN:-etcd}" --version)
+echo "${version%%$'\n'*}" # the first line; no pipe to head, which pipefail would fail on
