@@ -200,7 +200,7 @@ func (g *Group) launch(j job) {
 	case ok && j.t == nil:
 		go g.runGo(j.idx, f) // a smaller goroutine start for the commonest task
 	default:
-		go g.run(j, nil)
+		go g.runPlain(j)
 	}
 }
 
@@ -211,8 +211,17 @@ func (g *Group) launch(j job) {
 // with, instead of copying it to a larger one.
 func (g *Group) runGo(idx int, f goFunc) {
 	var o outcome
-	defer g.endGo(idx, f, &o)
+	defer g.end(job{c: f, idx: idx}, &o)
 	o.err = f(g.ctx)
+	o.returned = true
+}
+
+// runPlain is runGo for any other task of a group with no observer and no
+// limit, such as Spawn's.
+func (g *Group) runPlain(j job) {
+	var o outcome
+	defer g.end(j, &o)
+	o.err = j.c.call(g.ctx, j.idx)
 	o.returned = true
 }
 
@@ -222,10 +231,9 @@ type outcome struct {
 	returned bool // false: it panicked or called runtime.Goexit
 }
 
-// endGo ends a task run by runGo, as run's deferred function does; being
-// the deferred call itself, it recovers the task's panic.
-func (g *Group) endGo(idx int, f goFunc, o *outcome) {
-	j := job{c: f, idx: idx}
+// end ends a task run by runGo or runPlain, as run's deferred function
+// does; being the deferred call itself, it recovers the task's panic.
+func (g *Group) end(j job, o *outcome) {
 	if !o.returned {
 		o.err = g.abnormal(j, recover())
 	}
