@@ -42,6 +42,7 @@ func Start[T any](g *Group, name string, fn func(ctx context.Context, ready func
 		panic("taskgroup: Start called with a nil function")
 	}
 	s := &starter[T]{fn: fn, readyc: make(chan struct{}), done: make(chan struct{})}
+	s.idx.Store(-1)
 	g.add(job{c: s, t: s, name: name}, viaStart)
 	select {
 	case <-s.readyc:
@@ -58,14 +59,21 @@ func Start[T any](g *Group, name string, fn func(ctx context.Context, ready func
 	case <-s.done:
 		return zero, s.err
 	default:
-		return zero, cause.Of(g.ctx)
 	}
+	if te, ok := context.Cause(g.ctx).(*TaskError); ok && int64(te.Index) == s.idx.Load() {
+		// The task's own failure cancelled the group (TG2) a moment before
+		// its end is settled: its error, not the cancellation, is the answer.
+		<-s.done
+		return zero, s.err
+	}
+	return zero, cause.Of(g.ctx)
 }
 
 // starter is the task of one Start call.
 type starter[T any] struct {
 	fn     func(ctx context.Context, ready func(T)) error
 	once   atomic.Bool
+	idx    atomic.Int64 // the task's index once it runs; -1 before
 	val    T
 	readyc chan struct{} // closed by the first ready
 	done   chan struct{} // closed when the task has ended, err set
@@ -79,7 +87,8 @@ func (s *starter[T]) ready(v T) {
 	}
 }
 
-func (s *starter[T]) call(ctx context.Context, _ int) error {
+func (s *starter[T]) call(ctx context.Context, idx int) error {
+	s.idx.Store(int64(idx))
 	err := s.fn(ctx, s.ready)
 	if err == nil && !s.once.Load() {
 		if err = cause.Of(ctx); err == nil {

@@ -136,7 +136,7 @@ type stream[In, Out any] struct {
 
 	work    chan *streamItem[In, Out] // items handed to idle workers; nil with a shared limiter
 	workers int                       // started by the feeder, which alone reads it
-	idle    atomic.Int32              // workers between items: about to take the next one
+	idle    atomic.Int32              // workers between items, not yet claimed by hand
 
 	ready chan struct{} // capacity 1: the loop may have something to take
 	free  chan struct{} // capacity 1: the feeder may have a slot
@@ -323,19 +323,18 @@ func (s *stream[In, Out]) feed(in iter.Seq[In]) {
 // hand gives item it to an idle worker, or to a new one. Workers are the
 // group's tasks, each running items one after another, so that a long
 // stream of short items does not start a goroutine for each (as conc's
-// stream does not). A new worker starts only when every worker is running
-// an item, so an item never waits for another one to end; with a limit, at
-// most limit workers start, and as the feeder holds a slot for it, one of
-// them is about to be free.
+// stream does not). An item never waits for another one to end while the
+// limit allows a new worker: hand claims an idle worker (one between items,
+// about to receive) before it sends, so that it never sends to a worker that
+// has just taken an item and is busy with it; with none idle, a new worker
+// starts. Only at the limit does an item wait for the next worker to be
+// free, and as the feeder holds a slot for it, one of them is about to be.
 func (s *stream[In, Out]) hand(it *streamItem[In, Out]) {
-	select {
-	case s.work <- it:
-		return
-	default:
+	claimed := false
+	for n := s.idle.Load(); n > 0 && !claimed; n = s.idle.Load() {
+		claimed = s.idle.CompareAndSwap(n, n-1)
 	}
-	// A worker between items is about to take one: waiting for it is
-	// cheaper than starting a goroutine (BenchmarkStream).
-	if s.idle.Load() == 0 && (s.limit == 0 || s.workers < s.limit) {
+	if !claimed && (s.limit == 0 || s.workers < s.limit) {
 		s.workers++
 		s.g.wg.Add(1)
 		go s.worker(it)
@@ -343,6 +342,9 @@ func (s *stream[In, Out]) hand(it *streamItem[In, Out]) {
 	}
 	select {
 	case s.work <- it:
+		if !claimed {
+			s.idle.Add(-1) // the worker that took it had counted itself idle
+		}
 	case <-s.g.ctx.Done():
 		s.g.notStarted(job{c: it, t: it, idx: it.idx}) // TG7
 	}
@@ -364,12 +366,11 @@ func (s *stream[In, Out]) worker(first *streamItem[In, Out]) {
 		s.runItem(first)
 	}
 	for {
-		s.idle.Add(1)
+		s.idle.Add(1) // hand takes it back when it claims this worker
 		it, ok := <-s.work
 		if !ok {
 			break
 		}
-		s.idle.Add(-1)
 		s.runItem(it)
 	}
 	returned = true
