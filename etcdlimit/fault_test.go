@@ -256,13 +256,19 @@ func TestFault_LIM3_PausedServerEndsLeasesThenRecovers(t *testing.T) {
 	const capacity = 2
 	base := workerConfig{
 		Endpoints: etcdtest.Endpoints(m), Prefix: "lim3/", Capacity: capacity, TTL: faultTTL,
-		Tasks: 2, MaxWeight: 1, HoldMin: 300 * time.Millisecond, HoldMax: 800 * time.Millisecond,
+		// A grant is held for at least the TTL: a hold granted just before
+		// the pause is still running when its lease ends.
+		Tasks: 2, MaxWeight: 1, HoldMin: faultTTL, HoldMax: faultTTL + 500*time.Millisecond,
 	}
 	f := startFleet(t, base, same, same, grouped)
 	f.waitLogs("grants before the pause", 30*time.Second, func(lg logs) bool {
-		// A holder writing under its fence is cut off mid-write by the pause,
-		// and sees its lease end.
-		return len(lg.holds) >= 6 && len(openHolds(lg, 0))+len(openHolds(lg, 1)) > 0
+		// A holder writing under its fence, granted less than a second ago
+		// (so at least another second to go), is cut off mid-write by the
+		// pause and sees its lease end.
+		fresh := now() - int64(time.Second)
+		return len(lg.holds) >= 4 && slices.ContainsFunc(lg.holds, func(h hold) bool {
+			return h.open && h.proc != 2 && h.start > fresh
+		})
 	})
 	m.Pause(t)
 	paused := now()
