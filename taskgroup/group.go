@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"reflect"
 	"runtime/debug"
 	"runtime/trace"
@@ -23,25 +24,44 @@ import (
 type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	cfg    config
-	slots  *slots // nil without WithLimit
+	cfg    *config // noOptions, or the config allocated with the group
+	slots  *slots  // nil without WithLimit
 
 	wg        sync.WaitGroup        // counts the tasks that were started and have not ended
-	next      atomic.Int64          // the index the next task gets
-	waited    atomic.Bool           // Wait has settled the outcome: Go panics (TG10)
+	next      atomic.Int64          // the index the next task gets; negative once Wait has settled the outcome (TG10)
 	cancelled atomic.Int64          // tasks that echoed the cancellation or never started (TG3, TG7)
 	doneCause atomic.Pointer[error] // context.Cause(ctx), once ctx is done: it never changes then
 
-	// mu guards the fields below. It is held for bookkeeping only, never
-	// across a wait (ALL1), and it is the last lock taken: nothing is locked
-	// while it is held but the group's context, whose cancel takes the
-	// context's own lock.
-	mu       sync.Mutex
+	// mu guards rec. It is held for bookkeeping only, never across a wait
+	// (ALL1), and it is the last lock taken: nothing is locked while it is
+	// held but the group's context, whose cancel takes the context's own
+	// lock.
+	mu  sync.Mutex
+	rec *record // nil until the group has something to remember but its tasks' count
+}
+
+// A record is what a group remembers beyond counts: its failures, its own
+// cancellation and what Wait reports. A group whose tasks all succeed never
+// has one, and so stays small (96 bytes): many short-lived groups, nested
+// ones above all, cost less to allocate and to collect. A record is
+// allocated together with the first thing that needs it (the first
+// failure's *TaskError, Stop's cause, Wait's *Error), so it adds no
+// allocation.
+type record struct {
 	failures []*TaskError // real failures, in the order they were recorded
 	handled  int          // failures handed to WithFailureHandler's function instead (SV5)
 	panicked bool         // a failure is a panic: Wait re-panics (TG5)
 	ownCause error        // the cause the group cancelled itself with, the first one only
 	outcome  *Error       // what Wait reports; nil for success
+}
+
+// adopt returns the group's record, making spare the record if it has none.
+// g.mu is held.
+func (g *Group) adopt(spare *record) *record {
+	if g.rec == nil {
+		g.rec = spare
+	}
+	return g.rec
 }
 
 // New returns a Group whose tasks run with a context derived from ctx. The
@@ -55,12 +75,32 @@ func New(ctx context.Context, opts ...Option) *Group {
 	return newGroup(ctx, opts)
 }
 
+// noOptions is the config of every group made without options and without
+// the execution tracer. It is never written.
+var noOptions config
+
+// configured is a group allocated with its config: one allocation.
+type configured struct {
+	g   Group
+	cfg config
+}
+
 func newGroup(ctx context.Context, opts []Option) *Group {
-	g := &Group{}
-	for _, o := range opts {
-		o(&g.cfg)
+	// A group without options is small, so that a short-lived one costs
+	// little to allocate and to collect: its config is the shared zero one.
+	var g *Group
+	traced := trace.IsEnabled()
+	if len(opts) == 0 && !traced {
+		g = &Group{cfg: &noOptions}
+	} else {
+		c := &configured{}
+		g = &c.g
+		g.cfg = &c.cfg
+		for _, o := range opts {
+			o(g.cfg)
+		}
 	}
-	if g.cfg.obs != nil || g.cfg.name != "" || trace.IsEnabled() {
+	if g.cfg.obs != nil || g.cfg.name != "" || traced {
 		g.newObserved(ctx) // OB1-OB5
 	} else {
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
@@ -130,7 +170,13 @@ func (e entry) String() string {
 // ctx.Done(). It does not wait: call Wait for that. Errors that only report
 // the stop are cancellation echoes (TG3), so a stopped group whose tasks
 // return nil or echo the stop returns nil from Wait (TG4).
-func (g *Group) Stop() { g.cancelSelf(&stopError{}) }
+func (g *Group) Stop() {
+	s := &struct {
+		cause stopError
+		rec   record
+	}{}
+	g.cancelSelf(&s.cause, &s.rec)
+}
 
 // stopError is the cause Stop cancels a group with. Each Stop makes its own,
 // so that Wait can tell this group's stop from an enclosing group's (TG4);
@@ -168,10 +214,11 @@ type job struct {
 // group, counts it as cancelled without running it (TG7). It reports whether
 // the task was started; only TryGo can be refused without a trace.
 func (g *Group) add(j job, via entry) bool {
-	if g.waited.Load() {
+	idx := g.next.Add(1) - 1
+	if idx < 0 {
 		panic("taskgroup: " + via.String() + " called after Wait returned; a Group runs one batch of tasks, create a new Group with New")
 	}
-	j.idx = int(g.next.Add(1) - 1)
+	j.idx = int(idx)
 	if g.ctx.Err() != nil { // TG7
 		g.notStarted(j)
 		return false
@@ -418,19 +465,24 @@ func (g *Group) record(j job, err error, abnormal bool) {
 		g.cancelled.Add(1)
 		return
 	}
-	te := &TaskError{Index: j.idx, Name: j.name, Err: err}
+	f := &struct {
+		te  TaskError
+		rec record // the group's record, if this is its first
+	}{te: TaskError{Index: j.idx, Name: j.name, Err: err}}
+	te := &f.te
 	handler := g.cfg.onFailure
 	g.mu.Lock()
+	rec := g.adopt(&f.rec)
 	if handler != nil && !abnormal {
-		g.handled++ // SV5: the handler keeps it, if anyone does
+		rec.handled++ // SV5: the handler keeps it, if anyone does
 	} else {
-		g.failures = append(g.failures, te)
+		rec.failures = append(rec.failures, te)
 	}
-	g.panicked = g.panicked || abnormal && err != ErrGoexit
-	if !g.cfg.collectAll && g.ownCause == nil {
+	rec.panicked = rec.panicked || abnormal && err != ErrGoexit
+	if !g.cfg.collectAll && rec.ownCause == nil {
 		// TG2: the failure that is recorded first is the cause, in the same
 		// step, so two failures at once cannot swap places.
-		g.ownCause = te
+		rec.ownCause = te
 		g.cancel(te)
 	}
 	g.mu.Unlock()
@@ -519,11 +571,11 @@ func holdsFailures(err, c error) bool {
 // cancelled itself already. The first cause the group gives itself is
 // remembered and set in one step under g.mu: Wait tells the group's own
 // cancellation from the parent's by comparing the two (TG4).
-func (g *Group) cancelSelf(c error) {
+func (g *Group) cancelSelf(c error, spare *record) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.ownCause == nil {
-		g.ownCause = c
+	if rec := g.adopt(spare); rec.ownCause == nil {
+		rec.ownCause = c
 		g.cancel(c)
 	}
 }
@@ -545,10 +597,14 @@ func (g *Group) Wait() error {
 		g.cfg.obs.close() // before conclude cancels the context: no report after Wait (OB4)
 	}
 	g.mu.Lock()
-	if !g.waited.Load() {
+	if g.next.Load() >= 0 {
 		g.conclude()
 	}
-	outcome, repanic := g.outcome, g.panicked && !g.cfg.panicsAsErrors
+	var outcome *Error
+	repanic := false
+	if rec := g.rec; rec != nil {
+		outcome, repanic = rec.outcome, rec.panicked && !g.cfg.panicsAsErrors
+	}
 	g.mu.Unlock()
 	if outcome == nil {
 		return nil // never a nil *Error in a non-nil error
@@ -563,18 +619,26 @@ func (g *Group) Wait() error {
 // ended. g.mu is held: a concurrent Wait waits for it, briefly, as no task is
 // left to wait for.
 func (g *Group) conclude() {
-	g.waited.Store(true)
+	g.next.Or(math.MinInt64) // sets the sign bit, which later Adds keep: Go panics (TG10)
 	// The group's context carries the parent's error and cause when the
 	// parent cancelled it first; otherwise its cause is the group's own.
 	// (A parent that cancels after every task has returned but before Wait
 	// settles still counts: the group was cancelled by it.)
+	var rec record // a group's record that it had no need of before
+	if g.rec != nil {
+		rec = *g.rec
+	}
 	var parentCause error
-	if g.ctx.Err() != nil && (g.ownCause == nil || context.Cause(g.ctx) != g.ownCause) {
+	if g.ctx.Err() != nil && (rec.ownCause == nil || context.Cause(g.ctx) != rec.ownCause) {
 		parentCause = cause.Of(g.ctx)
 	}
 	cancelled := int(g.cancelled.Load())
-	if len(g.failures) > 0 || g.handled > 0 || (parentCause != nil && cancelled > 0) {
-		g.outcome = &Error{Failures: g.failures, Cancelled: cancelled, Handled: g.handled, Cause: parentCause, group: g.cfg.name}
+	if len(rec.failures) > 0 || rec.handled > 0 || (parentCause != nil && cancelled > 0) {
+		o := &struct {
+			err Error
+			rec record
+		}{err: Error{Failures: rec.failures, Cancelled: cancelled, Handled: rec.handled, Cause: parentCause, group: g.cfg.name}}
+		g.adopt(&o.rec).outcome = &o.err
 	}
 	g.cancel(context.Canceled)
 }
