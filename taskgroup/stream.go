@@ -3,6 +3,7 @@ package taskgroup
 import (
 	"context"
 	"iter"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -258,7 +259,7 @@ func (s *stream[In, Out]) wait() (p any, err error) {
 // next waits for the loop's next item, in the stream's order, and takes
 // it; nil once every item was taken and the feeder has ended.
 func (s *stream[In, Out]) next() *streamItem[In, Out] {
-	for {
+	for tries := 0; ; tries++ {
 		s.mu.Lock()
 		if it, ok := s.pending.front(); ok && it.done {
 			s.pending.pop()
@@ -273,6 +274,10 @@ func (s *stream[In, Out]) next() *streamItem[In, Out] {
 			return nil
 		}
 		s.mu.Unlock()
+		if tries < 3 {
+			runtime.Gosched() // as in acquire
+			continue
+		}
 		<-s.ready
 	}
 }
@@ -411,7 +416,7 @@ func (s *stream[In, Out]) runItem(it *streamItem[In, Out]) {
 // acquire holds a slot for the next item (RS2): it waits while limit items
 // are held, and reports false once the group's context is done.
 func (s *stream[In, Out]) acquire() bool {
-	for {
+	for tries := 0; ; tries++ {
 		if s.g.ctx.Err() != nil {
 			return false
 		}
@@ -422,6 +427,12 @@ func (s *stream[In, Out]) acquire() bool {
 			return true
 		}
 		s.mu.Unlock()
+		if tries < 3 {
+			// With short items a slot is often free within a few yields,
+			// which cost less than parking and being woken (as slots.spin).
+			runtime.Gosched()
+			continue
+		}
 		select {
 		case <-s.free:
 		case <-s.g.ctx.Done():
