@@ -246,6 +246,8 @@ func (g *Group) launch(j job) {
 		go g.runObserved(g.prepare(j), j) // OB1-OB5
 	case ok && j.t == nil:
 		go g.runGo(j.idx, f) // a smaller goroutine start for the commonest task
+	case isTask(j):
+		go g.runTask(j.idx, j.t.(task)) // a Task: its closure holds one interface, not a job
 	default:
 		go g.runPlain(j)
 	}
@@ -260,6 +262,28 @@ func (g *Group) runGo(idx int, f goFunc) {
 	var o outcome
 	defer g.end(job{c: f, idx: idx}, &o)
 	o.err = f(g.ctx)
+	o.returned = true
+}
+
+// task is a Task[T]: both what a job calls and what receives its error.
+type task interface {
+	caller
+	finisher
+}
+
+// isTask reports whether j calls what receives its error, as a Task[T]
+// does. (Interfaces of different dynamic types compare unequal without
+// panicking, and a task's dynamic type is a pointer.)
+func isTask(j job) bool {
+	t, ok := j.t.(task)
+	return ok && j.c == caller(t)
+}
+
+// runTask is runGo for a Task[T].
+func (g *Group) runTask(idx int, t task) {
+	var o outcome
+	defer g.end(job{c: t, t: t, idx: idx}, &o)
+	o.err = t.call(g.ctx, idx)
 	o.returned = true
 }
 

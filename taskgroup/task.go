@@ -2,7 +2,6 @@ package taskgroup
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 )
 
@@ -10,16 +9,15 @@ import (
 // task's own value and error, not the group's (TG11); the group still treats
 // the error as it treats any task's error (TG2-TG4).
 type Task[T any] struct {
-	fn    func(ctx context.Context) (T, error)
-	val   T
-	err   error
-	ended atomic.Bool // set once val and err are final
+	fn  func(ctx context.Context) (T, error)
+	val T
+	err error
 
-	// done is made only when someone waits before the task has ended, or
-	// asks for Done: a Task whose Result is read after Wait costs no
-	// channel.
-	mu   sync.Mutex
-	done chan struct{}
+	// done is nil until the task ends or someone asks for Done before
+	// that; it is &closed once the task has ended and val and err are
+	// final. A channel is made only for a Done asked for before the end: a
+	// Task whose Result is read after Wait costs no channel and no lock.
+	done atomic.Pointer[chan struct{}]
 }
 
 // closed is the Done channel of a Task that had ended when it was asked for.
@@ -60,19 +58,16 @@ func (t *Task[T]) call(ctx context.Context, _ int) error {
 func (t *Task[T]) finish(err error) {
 	t.fn = nil // let the closure go once the task is over
 	t.err = err
-	t.mu.Lock()
-	t.ended.Store(true)
-	if t.done != nil {
-		close(t.done)
+	if c := t.done.Swap(&closed); c != nil {
+		close(*c) // a Done made before the end
 	}
-	t.mu.Unlock()
 }
 
 // Result blocks until the task has returned (or was never started), then
 // returns its value and error. A task that panicked returns its *PanicError;
 // one that called runtime.Goexit returns ErrGoexit (TG11).
 func (t *Task[T]) Result() (T, error) {
-	if !t.ended.Load() {
+	if t.done.Load() != &closed {
 		<-t.Done()
 	}
 	return t.val, t.err
@@ -81,13 +76,12 @@ func (t *Task[T]) Result() (T, error) {
 // Done is closed when the task has returned, panicked, called runtime.Goexit
 // or was not started; Result then returns at once.
 func (t *Task[T]) Done() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done == nil {
-		if t.ended.Load() {
-			return closed
-		}
-		t.done = make(chan struct{})
+	if c := t.done.Load(); c != nil {
+		return *c
 	}
-	return t.done
+	c := make(chan struct{})
+	if t.done.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *t.done.Load() // made by another Done, or ended meanwhile
 }
