@@ -32,12 +32,15 @@ type Group struct {
 	cancelled atomic.Int64          // tasks that echoed the cancellation or never started (TG3, TG7)
 	doneCause atomic.Pointer[error] // context.Cause(ctx), once ctx is done: it never changes then
 
-	// mu guards rec. It is held for bookkeeping only, never across a wait
-	// (ALL1), and it is the last lock taken: nothing is locked while it is
-	// held but the group's context, whose cancel takes the context's own
+	// mu guards the record. It is held for bookkeeping only, never across a
+	// wait (ALL1), and it is the last lock taken: nothing is locked while it
+	// is held but the group's context, whose cancel takes the context's own
 	// lock.
-	mu  sync.Mutex
-	rec *record // nil until the group has something to remember but its tasks' count
+	mu sync.Mutex
+	// rec is nil until the group has something to remember beyond counts;
+	// once set it stays. It is set and its fields are read and written
+	// under mu; it may be loaded without mu only to learn whether it is set.
+	rec atomic.Pointer[record]
 }
 
 // A record is what a group remembers beyond counts: its failures, its own
@@ -45,8 +48,8 @@ type Group struct {
 // has one, and so stays small (96 bytes): many short-lived groups, nested
 // ones above all, cost less to allocate and to collect. A record is
 // allocated together with the first thing that needs it (the first
-// failure's *TaskError, Stop's cause, Wait's *Error), so it adds no
-// allocation.
+// failure's *TaskError, Stop's cause, Wait's *Error; see withRecord), so it
+// adds no allocation.
 type record struct {
 	failures []*TaskError // real failures, in the order they were recorded
 	handled  int          // failures handed to WithFailureHandler's function instead (SV5)
@@ -55,13 +58,28 @@ type record struct {
 	outcome  *Error       // what Wait reports; nil for success
 }
 
-// adopt returns the group's record, making spare the record if it has none.
-// g.mu is held.
-func (g *Group) adopt(spare *record) *record {
-	if g.rec == nil {
-		g.rec = spare
+// withRecord allocates v, with a spare record for g when g has none yet: a
+// group's first record costs no allocation of its own, and later values
+// carry no unused record.
+func withRecord[T any](g *Group, v T) (*T, *record) {
+	if g.rec.Load() != nil {
+		return &v, nil
 	}
-	return g.rec
+	p := &struct {
+		v   T
+		rec record
+	}{v: v}
+	return &p.v, &p.rec
+}
+
+// adopt returns the group's record, making spare the record if it has none.
+// spare is not nil when withRecord found none. g.mu is held.
+func (g *Group) adopt(spare *record) *record {
+	if rec := g.rec.Load(); rec != nil {
+		return rec
+	}
+	g.rec.Store(spare)
+	return spare
 }
 
 // New returns a Group whose tasks run with a context derived from ctx. The
@@ -170,13 +188,7 @@ func (e entry) String() string {
 // ctx.Done(). It does not wait: call Wait for that. Errors that only report
 // the stop are cancellation echoes (TG3), so a stopped group whose tasks
 // return nil or echo the stop returns nil from Wait (TG4).
-func (g *Group) Stop() {
-	s := &struct {
-		cause stopError
-		rec   record
-	}{}
-	g.cancelSelf(&s.cause, &s.rec)
-}
+func (g *Group) Stop() { g.cancelSelf(withRecord(g, stopError{})) }
 
 // stopError is the cause Stop cancels a group with. Each Stop makes its own,
 // so that Wait can tell this group's stop from an enclosing group's (TG4);
@@ -489,14 +501,10 @@ func (g *Group) record(j job, err error, abnormal bool) {
 		g.cancelled.Add(1)
 		return
 	}
-	f := &struct {
-		te  TaskError
-		rec record // the group's record, if this is its first
-	}{te: TaskError{Index: j.idx, Name: j.name, Err: err}}
-	te := &f.te
+	te, spare := withRecord(g, TaskError{Index: j.idx, Name: j.name, Err: err})
 	handler := g.cfg.onFailure
 	g.mu.Lock()
-	rec := g.adopt(&f.rec)
+	rec := g.adopt(spare)
 	if handler != nil && !abnormal {
 		rec.handled++ // SV5: the handler keeps it, if anyone does
 	} else {
@@ -626,7 +634,7 @@ func (g *Group) Wait() error {
 	}
 	var outcome *Error
 	repanic := false
-	if rec := g.rec; rec != nil {
+	if rec := g.rec.Load(); rec != nil {
 		outcome, repanic = rec.outcome, rec.panicked && !g.cfg.panicsAsErrors
 	}
 	g.mu.Unlock()
@@ -648,9 +656,9 @@ func (g *Group) conclude() {
 	// parent cancelled it first; otherwise its cause is the group's own.
 	// (A parent that cancels after every task has returned but before Wait
 	// settles still counts: the group was cancelled by it.)
-	var rec record // a group's record that it had no need of before
-	if g.rec != nil {
-		rec = *g.rec
+	var rec record // the group's record, or an empty one when it has none
+	if r := g.rec.Load(); r != nil {
+		rec = *r
 	}
 	var parentCause error
 	if g.ctx.Err() != nil && (rec.ownCause == nil || context.Cause(g.ctx) != rec.ownCause) {
@@ -658,11 +666,8 @@ func (g *Group) conclude() {
 	}
 	cancelled := int(g.cancelled.Load())
 	if len(rec.failures) > 0 || rec.handled > 0 || (parentCause != nil && cancelled > 0) {
-		o := &struct {
-			err Error
-			rec record
-		}{err: Error{Failures: rec.failures, Cancelled: cancelled, Handled: rec.handled, Cause: parentCause, group: g.cfg.name}}
-		g.adopt(&o.rec).outcome = &o.err
+		e, spare := withRecord(g, Error{Failures: rec.failures, Cancelled: cancelled, Handled: rec.handled, Cause: parentCause, group: g.cfg.name})
+		g.adopt(spare).outcome = e
 	}
 	g.cancel(context.Canceled)
 }
