@@ -80,8 +80,15 @@ func TestRun_SV3_ARealSecondSIGTERMEndsTheDrainAtOnce(t *testing.T) {
 	var de *DrainError
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, syscall.SIGTERM, de.Signal, "cut short by the second signal, not the hour's bound")
-	require.Len(t, de.Stragglers, 1)
-	require.Equal(t, "legacy", de.Stragglers[0].Name)
+	// The task that sent the second signal, and main, may not have left the
+	// running list yet when the drain gives up: legacy is the one that
+	// certainly has not returned.
+	var names []string
+	for _, s := range de.Stragglers {
+		names = append(names, s.Name)
+	}
+	require.Contains(t, names, "legacy")
+	require.Subset(t, []string{"legacy", "impatient", "main"}, names)
 	require.Equal(t, 143, ExitCode(err))
 	close(release)
 	<-de.Done()

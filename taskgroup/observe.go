@@ -246,12 +246,25 @@ func (g *Group) prepare(j job) *taskRun {
 			r.ctx = context.WithValue(r.ctx, nodeKey{}, r)
 		}
 	}
+	if o != nil {
+		// The task is running from here on for the reports (OB4, OB5): a
+		// task whose goroutine has not been scheduled yet is a straggler
+		// too. It is listed without a stack until begin notes its goroutine.
+		r.info.Start = time.Now()
+		if o.tracked {
+			o.mu.Lock()
+			r.prev, r.next = o.tasks.prev, &o.tasks
+			o.tasks.prev.next = r
+			o.tasks.prev = r
+			o.mu.Unlock()
+		}
+	}
 	return r
 }
 
-// begin starts a task in its own goroutine: under its labels (OB1), on its
-// group's running list (OB4, OB5), in a trace region (OB2), and calls
-// OnStart. It returns the task's context. A panic in OnStart is the task's,
+// begin starts a task in its own goroutine: under its labels (OB1), with
+// its goroutine noted on its group's running list (OB4, OB5; prepare put it
+// there), in a trace region (OB2), and calls OnStart. It returns the task's context. A panic in OnStart is the task's,
 // recovered by run.
 func (r *taskRun) begin() context.Context {
 	if r.labelled {
@@ -261,16 +274,13 @@ func (r *taskRun) begin() context.Context {
 	if o == nil {
 		return r.ctx
 	}
-	r.info.Start = time.Now()
 	if o.tracked {
 		if o.straggle > 0 || o.slow > 0 {
-			r.goid = goid()
+			id := goid()
+			o.mu.Lock() // the reports read it under o.mu
+			r.goid = id
+			o.mu.Unlock()
 		}
-		o.mu.Lock()
-		r.prev, r.next = o.tasks.prev, &o.tasks
-		o.tasks.prev.next = r
-		o.tasks.prev = r
-		o.mu.Unlock()
 		if o.slow > 0 {
 			r.slowTimer = time.AfterFunc(o.slow, r.reportSlow)
 		}

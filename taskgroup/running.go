@@ -9,7 +9,9 @@ import (
 // report (OB4) would: group, task, how long since the group's context was
 // cancelled (0 if it is not), how long the task has run, the cause, and its
 // goroutine's state and stack when the group has a straggler timeout or a
-// slow-task threshold (the tasks note their goroutines then). It does not wait
+// slow-task threshold (the tasks note their goroutines then). A task is
+// running from the moment Go starts it: one whose goroutine has not been
+// scheduled yet is listed too, without a stack. It does not wait
 // for the timeout: a program's drain (package service) calls it when it gives
 // up on the tasks, or when a second signal cuts the drain short.
 //

@@ -2,6 +2,8 @@ package taskgroup_test
 
 import (
 	"context"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -33,6 +35,28 @@ func TestStragglers_OB4_ReportsTheRunningTasksNowWithTheirStacks(t *testing.T) {
 		require.ErrorIs(t, got[0].Cause, taskgroup.ErrStopped)
 		require.Contains(t, string(got[0].Stack), "ignoresCancellation")
 		require.Equal(t, "chan receive", got[0].State)
+	})
+}
+
+// On one P the goroutine Go starts does not run until the test blocks, so
+// Stragglers is asked while the task's goroutine has not been scheduled:
+// the task has been started all the same, and a drain that gives up then
+// must name it (the service's SIGTERM test once missed it so).
+func TestStragglers_OB4_ListsATaskWhoseGoroutineHasNotRunYet(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	synctest.Test(t, func(t *testing.T) {
+		g := taskgroup.New(t.Context(), taskgroup.WithName("drain"), taskgroup.WithStragglerTimeout(time.Hour))
+		var ran atomic.Bool
+		g.GoNamed("late", func(ctx context.Context) error { ran.Store(true); return nil })
+
+		got := g.Stragglers()
+		scheduled := ran.Load()
+
+		require.NoError(t, g.Wait())
+		require.False(t, scheduled, "the task's goroutine ran before Stragglers: the test proves nothing")
+		require.Len(t, got, 1)
+		require.Equal(t, "late", got[0].Name)
+		require.Nil(t, got[0].Stack, "no goroutine to take a stack from yet")
 	})
 }
 
