@@ -44,8 +44,8 @@ type Group struct {
 }
 
 // A record is what a group remembers beyond counts: its failures, its own
-// cancellation and what Wait reports. A group whose tasks all succeed never
-// has one, and so stays small (96 bytes): many short-lived groups, nested
+// cancellation and what Wait reports. A group that is never stopped and
+// whose tasks all succeed never has one, and so stays small (96 bytes): many short-lived groups, nested
 // ones above all, cost less to allocate and to collect. A record is
 // allocated together with the first thing that needs it (the first
 // failure's *TaskError, Stop's cause, Wait's *Error; see withRecord), so it
@@ -277,21 +277,22 @@ func (g *Group) runGo(idx int, f goFunc) {
 	o.returned = true
 }
 
-// task is a Task[T]: both what a job calls and what receives its error.
+// task is a job that is both what it calls and what receives its error: a
+// Task[T], Start's starter, a stream's item. Each is a pointer, so isTask's
+// comparison never panics.
 type task interface {
 	caller
 	finisher
 }
 
-// isTask reports whether j calls what receives its error, as a Task[T]
-// does. (Interfaces of different dynamic types compare unequal without
+// isTask reports whether j calls what receives its error. (Interfaces of different dynamic types compare unequal without
 // panicking, and a task's dynamic type is a pointer.)
 func isTask(j job) bool {
 	t, ok := j.t.(task)
 	return ok && j.c == caller(t)
 }
 
-// runTask is runGo for a Task[T].
+// runTask is runGo for a task (a Task[T], a starter, a stream's item).
 func (g *Group) runTask(idx int, t task) {
 	var o outcome
 	defer g.end(job{c: t, t: t, idx: idx}, &o)
@@ -300,7 +301,7 @@ func (g *Group) runTask(idx int, t task) {
 }
 
 // runPlain is runGo for any other task of a group with no observer and no
-// limit, such as Spawn's.
+// limit, such as Map's items and tasks holding a leased permit.
 func (g *Group) runPlain(j job) {
 	var o outcome
 	defer g.end(j, &o)
@@ -314,7 +315,7 @@ type outcome struct {
 	returned bool // false: it panicked or called runtime.Goexit
 }
 
-// end ends a task run by runGo or runPlain, as run's deferred function
+// end ends a task run by runGo, runTask or runPlain, as run's deferred function
 // does; being the deferred call itself, it recovers the task's panic.
 func (g *Group) end(j job, o *outcome) {
 	if !o.returned {

@@ -158,6 +158,8 @@ type observer struct {
 
 // observer returns the config's observer, making it on first use. Options
 // make a new one for every group they configure, so groups never share one.
+// It writes c: call it only on a group's own config, never on noOptions
+// (newGroup gives a group its own config whenever it may be observed).
 func (c *config) observer() *observer {
 	if c.obs == nil {
 		c.obs = &observer{}
