@@ -160,7 +160,7 @@ func (s *slots) put(g *Group) *slotWaiter {
 // busy wait, and a Go in a testing/synctest bubble still ends in a durable
 // wait (ALL1).
 func (w *slotWaiter) spin() bool {
-	for range 3 {
+	for range spinYields {
 		runtime.Gosched()
 		select {
 		case <-w.ready:
@@ -170,6 +170,11 @@ func (w *slotWaiter) spin() bool {
 	}
 	return false
 }
+
+// spinYields is how many times a goroutine about to park for something
+// that short tasks soon give (a slot, a stream's slot or result) yields
+// first, checking again after each yield.
+const spinYields = 3
 
 func (s *slots) enqueue(j job) *slotWaiter {
 	w := s.free

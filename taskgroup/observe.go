@@ -266,8 +266,8 @@ func (g *Group) prepare(j job) *taskRun {
 
 // begin starts a task in its own goroutine: under its labels (OB1), with
 // its goroutine noted on its group's running list (OB4, OB5; prepare put it
-// there), in a trace region (OB2), and calls OnStart. It returns the task's context. A panic in OnStart is the task's,
-// recovered by run.
+// there), in a trace region (OB2), and calls OnStart. It returns the task's
+// context. A panic in OnStart is the task's, recovered by run.
 func (r *taskRun) begin() context.Context {
 	if r.labelled {
 		pprof.SetGoroutineLabels(r.ctx)
@@ -447,18 +447,7 @@ func (o *observer) reportStragglers() {
 		o.mu.Unlock()
 		return
 	}
-	now := time.Now()
-	var late []Straggler
-	var goids []uint64
-	for r := o.tasks.next; r != &o.tasks; r = r.next {
-		late = append(late, Straggler{
-			TaskInfo:    r.info,
-			SinceCancel: now.Sub(o.cancelledAt),
-			Running:     now.Sub(r.info.Start),
-			Cause:       context.Cause(o.ctx),
-		})
-		goids = append(goids, r.goid)
-	}
+	late, goids := o.runningLocked(time.Now())
 	o.reporting.Add(1) // under o.mu and before closed: Wait waits for it
 	o.mu.Unlock()
 	defer o.reporting.Done()
@@ -592,4 +581,26 @@ func findStack(stacks []byte, id uint64) []byte {
 		s = s[:end]
 	}
 	return panics.Trim(bytes.Clone(bytes.TrimRight(s, "\n"))) // without leash's runner frames
+}
+
+// runningLocked lists the tasks on the running list as stragglers at now,
+// with their goroutine ids (0 for one not noted) for the stacks. o.mu is
+// held.
+func (o *observer) runningLocked(now time.Time) ([]Straggler, []uint64) {
+	var since time.Duration
+	if !o.cancelledAt.IsZero() {
+		since = now.Sub(o.cancelledAt)
+	}
+	var late []Straggler
+	var goids []uint64
+	for r := o.tasks.next; r != &o.tasks; r = r.next {
+		late = append(late, Straggler{
+			TaskInfo:    r.info,
+			SinceCancel: since,
+			Running:     now.Sub(r.info.Start),
+			Cause:       context.Cause(o.ctx),
+		})
+		goids = append(goids, r.goid)
+	}
+	return late, goids
 }

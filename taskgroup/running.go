@@ -1,7 +1,6 @@
 package taskgroup
 
 import (
-	"context"
 	"time"
 )
 
@@ -23,23 +22,8 @@ func (g *Group) Stragglers() []Straggler {
 	if o == nil || !o.tracked {
 		return nil
 	}
-	now := time.Now()
-	var late []Straggler
-	var goids []uint64
 	o.mu.Lock()
-	var since time.Duration
-	if !o.cancelledAt.IsZero() {
-		since = now.Sub(o.cancelledAt)
-	}
-	for r := o.tasks.next; r != &o.tasks; r = r.next {
-		late = append(late, Straggler{
-			TaskInfo:    r.info,
-			SinceCancel: since,
-			Running:     now.Sub(r.info.Start),
-			Cause:       context.Cause(o.ctx),
-		})
-		goids = append(goids, r.goid)
-	}
+	late, goids := o.runningLocked(time.Now())
 	o.mu.Unlock()
 	if len(late) == 0 || o.straggle == 0 && o.slow == 0 {
 		return late // no goroutine ids were read

@@ -274,7 +274,7 @@ func (s *stream[In, Out]) next() *streamItem[In, Out] {
 			return nil
 		}
 		s.mu.Unlock()
-		if tries < 3 {
+		if tries < spinYields {
 			runtime.Gosched() // as in acquire
 			continue
 		}
@@ -427,7 +427,7 @@ func (s *stream[In, Out]) acquire() bool {
 			return true
 		}
 		s.mu.Unlock()
-		if tries < 3 {
+		if tries < spinYields {
 			// With short items a slot is often free within a few yields,
 			// which cost less than parking and being woken (as slots.spin).
 			runtime.Gosched()
