@@ -146,12 +146,22 @@ func (m *propModel) next() (time.Duration, func()) {
 		at, act, found = m.stopAt, func() { m.stopFired = true; m.cancel(srcStop, -1) }, true
 	}
 	if !m.outsideOut && m.sc.outsideUntil < at {
-		at, act, found = m.sc.outsideUntil, func() { m.outsideOut = true; m.permits += m.sc.outside }, true
+		at, act, found = m.sc.outsideUntil, m.releaseOutside, true
 	}
 	if !found {
 		return 0, nil
 	}
 	return at, act
+}
+
+// releaseOutside is the outsider letting its permits go, one at a time, each
+// settled before the next (see holdOutside).
+func (m *propModel) releaseOutside() {
+	m.outsideOut = true
+	for range m.sc.outside {
+		m.permits++
+		m.settle()
+	}
 }
 
 // act is task id's time coming.

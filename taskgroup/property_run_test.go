@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	"github.com/leash-go/leash/semaphore"
@@ -113,8 +114,13 @@ func (r *propRun) withParent(body func(ctx context.Context)) {
 }
 
 // holdOutside takes the outsider's permits of the group's semaphore and lets
-// them go at sc.outsideUntil. The function it returns stops that timer, and
-// lets them go at once if it has not fired.
+// them go at sc.outsideUntil, one at a time: each is granted, and whatever
+// that grant sets off at this instant has happened (synctest.Wait), before
+// the next. Let go at once, two permits could wake both the test goroutine
+// and a spawner, and the order in which they go on (the spawner returning
+// its permit, the test goroutine's TryGo looking for one) would be up to the
+// scheduler. The function it returns stops that timer, and lets them go at
+// once if it has not fired.
 func (r *propRun) holdOutside() func() {
 	if r.sc.outside == 0 {
 		return func() {}
@@ -122,7 +128,12 @@ func (r *propRun) holdOutside() func() {
 	if !r.sem.TryAcquire(int64(r.sc.outside)) {
 		panic("property: the outsider cannot take its permits")
 	}
-	timer := time.AfterFunc(r.sc.outsideUntil, func() { r.sem.Release(int64(r.sc.outside)) })
+	timer := time.AfterFunc(r.sc.outsideUntil, func() {
+		for range r.sc.outside {
+			r.sem.Release(1)
+			synctest.Wait()
+		}
+	})
 	return func() {
 		if timer.Stop() {
 			r.sem.Release(int64(r.sc.outside))
