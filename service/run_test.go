@@ -410,7 +410,9 @@ func TestRun_SV3_AfterAFailureTheDrainIsBoundedToo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		p := start(t.Context(), services(map[string]func(context.Context) error{
-			"worker": func(context.Context) error { return errBoom },
+			// The worker fails once legacy has started: failing at once, it
+			// could beat legacy's Go, and legacy would never start (TG7).
+			"worker": func(context.Context) error { time.Sleep(time.Millisecond); return errBoom },
 			"legacy": ignoresCancellation(release),
 		}), WithDrain(time.Second))
 		err := p.returned()

@@ -27,7 +27,8 @@ import (
 // outsider that holds permits of the group's semaphore lets them go on a
 // quarter unit: the tasks that start then act a quarter unit and their own
 // ticks after a whole unit, between the acts of the others and the parent's
-// end.
+// end. It lets them go one at a time, each grant settled before the next
+// (holdOutside), so two Go calls it unblocks never go on at the same instant.
 const (
 	propUnit  = time.Second
 	propTick  = propUnit / (1 << 14) // 12 tasks: 4095 ticks, a quarter unit
