@@ -45,11 +45,11 @@ type Group struct {
 
 // A record is what a group remembers beyond counts: its failures, its own
 // cancellation and what Wait reports. A group that is never stopped and
-// whose tasks all succeed never has one, and so stays small (96 bytes): many short-lived groups, nested
-// ones above all, cost less to allocate and to collect. A record is
-// allocated together with the first thing that needs it (the first
-// failure's *TaskError, Stop's cause, Wait's *Error; see withRecord), so it
-// adds no allocation.
+// whose tasks all succeed never has one, and so stays small (96 bytes):
+// many short-lived groups, nested ones above all, cost less to allocate and
+// to collect. A record is allocated together with the first thing that
+// needs it (the first failure's *TaskError, Stop's cause, Wait's *Error; see
+// withRecord), so it adds no allocation.
 type record struct {
 	failures []*TaskError // real failures, in the order they were recorded
 	handled  int          // failures handed to WithFailureHandler's function instead (SV5)
@@ -285,8 +285,9 @@ type task interface {
 	finisher
 }
 
-// isTask reports whether j calls what receives its error. (Interfaces of different dynamic types compare unequal without
-// panicking, and a task's dynamic type is a pointer.)
+// isTask reports whether j calls what receives its error. (Interfaces of
+// different dynamic types compare unequal without panicking, and a task's
+// dynamic type is a pointer.)
 func isTask(j job) bool {
 	t, ok := j.t.(task)
 	return ok && j.c == caller(t)
@@ -315,8 +316,9 @@ type outcome struct {
 	returned bool // false: it panicked or called runtime.Goexit
 }
 
-// end ends a task run by runGo, runTask or runPlain, as run's deferred function
-// does; being the deferred call itself, it recovers the task's panic.
+// end ends a task run by runGo, runTask or runPlain, as run's deferred
+// function does; being the deferred call itself, it recovers the task's
+// panic.
 func (g *Group) end(j job, o *outcome) {
 	if !o.returned {
 		o.err = g.abnormal(j, recover())

@@ -1,8 +1,6 @@
 package taskgroup
 
-import (
-	"time"
-)
+import "time"
 
 // Stragglers reports every task of g that is running now, as the straggler
 // report (OB4) would: group, task, how long since the group's context was
